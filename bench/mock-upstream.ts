@@ -1,0 +1,163 @@
+/**
+ * The mock OpenAI upstream, run as its own process (pinned next to the load generator) so it is
+ * never measured as part of the proxy. Prints `{"port":N}` on stdout once listening.
+ *
+ *   POST /v1/chat/completions       ~600 byte JSON, or SSE when the body has "stream":true
+ *   POST /v1/audio/transcriptions   consumes the body, replies {"text":"ok","bytes":N}
+ *   GET  /__bench/stats, POST /__bench/reset   counters read by the bench (never proxied)
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { parseArgs } from 'node:util';
+import { BACKEND_API_KEY, COMPLETION_BODY, MAPPED_MODEL, SSE_DONE, createSseChunk } from './payloads.js';
+
+interface MockOptions {
+  readonly chunks: number;
+  readonly intervalMs: number;
+}
+
+export interface MockStats {
+  requests: number;
+  injectedKey: number;
+  mappedModel: number;
+  streamsStarted: number;
+  streamsFinished: number;
+  activeStreams: number;
+  peakStreams: number;
+  uploadBytes: number;
+}
+
+function createEmptyStats(): MockStats {
+  return {
+    requests: 0,
+    injectedKey: 0,
+    mappedModel: 0,
+    streamsStarted: 0,
+    streamsFinished: 0,
+    activeStreams: 0,
+    peakStreams: 0,
+    uploadBytes: 0,
+  };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
+const STREAM_MARKER = Buffer.from('"stream":true');
+const MAPPED_MARKER = Buffer.from(`"${MAPPED_MODEL}"`);
+const INJECTED_AUTH = `Bearer ${BACKEND_API_KEY}`;
+
+function sendJson(res: ServerResponse, status: number, body: Buffer | string): void {
+  res.writeHead(status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function streamChunks(res: ServerResponse, options: MockOptions, stats: MockStats): void {
+  const chunks = Array.from({ length: options.chunks }, (_, i) => createSseChunk(i));
+  stats.streamsStarted += 1;
+  stats.activeStreams += 1;
+  stats.peakStreams = Math.max(stats.peakStreams, stats.activeStreams);
+  let next = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let open = true;
+  const finish = (): void => {
+    if (!open) return;
+    open = false;
+    stats.activeStreams -= 1;
+    if (timer !== undefined) clearTimeout(timer);
+  };
+  const writeNext = (): void => {
+    if (!open) return;
+    const chunk = chunks[next];
+    next += 1;
+    if (chunk === undefined) {
+      stats.streamsFinished += 1;
+      res.end(SSE_DONE);
+      finish();
+      return;
+    }
+    res.write(chunk);
+    timer = setTimeout(writeNext, options.intervalMs);
+  };
+  res.once('close', finish);
+  res.writeHead(200, SSE_HEADERS);
+  writeNext();
+}
+
+function handleChat(req: IncomingMessage, res: ServerResponse, options: MockOptions, stats: MockStats): void {
+  const parts: Buffer[] = [];
+  req.on('data', (part: Buffer) => parts.push(part));
+  req.on('end', () => {
+    const body = parts.length === 1 ? (parts[0] ?? Buffer.alloc(0)) : Buffer.concat(parts);
+    if (body.includes(MAPPED_MARKER)) stats.mappedModel += 1;
+    if (body.includes(STREAM_MARKER)) streamChunks(res, options, stats);
+    else sendJson(res, 200, COMPLETION_BODY);
+  });
+}
+
+function handleUpload(req: IncomingMessage, res: ServerResponse, stats: MockStats): void {
+  let bytes = 0;
+  req.on('data', (part: Buffer) => {
+    bytes += part.length;
+  });
+  req.on('end', () => {
+    stats.uploadBytes += bytes;
+    sendJson(res, 200, JSON.stringify({ text: 'ok', bytes }));
+  });
+}
+
+function createHandler(options: MockOptions, state: { stats: MockStats }) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    if (url === '/__bench/stats') return sendJson(res, 200, JSON.stringify(state.stats));
+    if (url === '/__bench/reset') {
+      const active = state.stats.activeStreams;
+      state.stats = { ...createEmptyStats(), activeStreams: active };
+      return sendJson(res, 200, '{}');
+    }
+    state.stats.requests += 1;
+    if (req.headers.authorization === INJECTED_AUTH) state.stats.injectedKey += 1;
+    if (req.method === 'POST' && url.startsWith('/v1/chat/completions')) {
+      return handleChat(req, res, options, state.stats);
+    }
+    if (req.method === 'POST' && url.startsWith('/v1/audio/transcriptions')) {
+      return handleUpload(req, res, state.stats);
+    }
+    req.resume();
+    sendJson(res, 404, JSON.stringify({ error: { message: `mock: no route ${url}`, type: 'invalid_request_error' } }));
+  };
+}
+
+function readOptions(argv: readonly string[]): MockOptions & { port: number } {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      port: { type: 'string', default: '0' },
+      chunks: { type: 'string', default: '20' },
+      'interval-ms': { type: 'string', default: '50' },
+    },
+  });
+  return { port: Number(values.port), chunks: Number(values.chunks), intervalMs: Number(values['interval-ms']) };
+}
+
+function startMock(): void {
+  const options = readOptions(process.argv.slice(2));
+  const state = { stats: createEmptyStats() };
+  const server = createServer(
+    { keepAliveTimeout: 120_000, headersTimeout: 130_000, requestTimeout: 0, noDelay: true },
+    createHandler(options, state),
+  );
+  server.maxRequestsPerSocket = 0;
+  server.listen({ port: options.port, host: '127.0.0.1', backlog: 65_535 }, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    process.stdout.write(`${JSON.stringify({ port })}\n`);
+  });
+  const close = (): void => {
+    server.close();
+    server.closeAllConnections();
+    process.exit(0);
+  };
+  process.on('SIGTERM', close);
+  process.on('SIGINT', close);
+}
+
+startMock();

@@ -1,0 +1,43 @@
+/** What a scenario case is: one measurement of one running target, returning named numbers. */
+import type { ScenarioId } from '../cli.js';
+import type { BenchContext } from '../context.js';
+import type { RunningTarget, TargetName } from '../targets.js';
+
+export type MetricValues = Record<string, number>;
+
+export interface MetricDef {
+  readonly key: string;
+  readonly label: string;
+  readonly decimals: number;
+  /** How repetitions combine: the median, or the minimum (for "all complete"). */
+  readonly combine: 'median' | 'min';
+  /** Also report target − direct (added latency). */
+  readonly addedVsDirect: boolean;
+  /** Print relay/nginx and relay/direct ratios. */
+  readonly ratios: boolean;
+}
+
+export interface ScenarioCase {
+  readonly id: ScenarioId;
+  /** Unique key, e.g. "A" or "C5000". */
+  readonly key: string;
+  readonly title: string;
+  readonly targets: readonly TargetName[];
+  readonly metrics: readonly MetricDef[];
+  run(ctx: BenchContext, target: RunningTarget): Promise<MetricValues>;
+}
+
+export function defineMetric(
+  key: string,
+  label: string,
+  decimals: number,
+  extra: Partial<Pick<MetricDef, 'combine' | 'addedVsDirect' | 'ratios'>> = {},
+): MetricDef {
+  return { key, label, decimals, combine: 'median', addedVsDirect: false, ratios: true, ...extra };
+}
+
+export const MIB = 1024 * 1024;
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

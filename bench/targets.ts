@@ -1,0 +1,150 @@
+/**
+ * The three things under test. Each start() spawns a fresh process pinned to the proxy CPU and
+ * resolves once GET /health answers 200; "direct" is the mock itself and costs nothing.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildHandle } from './children.js';
+import type { BenchContext } from './context.js';
+import { findFreePort, waitForHealthy } from './http-util.js';
+import { renderNginxConfig } from './nginx-config.js';
+import { readTreePids } from './proc-stats.js';
+import { expandRelayCommand, renderRelayConfig } from './relay-config.js';
+
+export type TargetName = 'direct' | 'nginx' | 'relay';
+export const TARGET_NAMES: readonly TargetName[] = ['direct', 'nginx', 'relay'];
+
+export interface RunningTarget {
+  readonly name: TargetName;
+  readonly baseUrl: string;
+  /** spawn → first 200 from /health, in ms (0 for direct). */
+  readonly startupMs: number;
+  /** The proxy's process tree now; empty for direct. */
+  readProxyPids(): number[];
+  stop(): Promise<void>;
+}
+
+export interface Target {
+  readonly name: TargetName;
+  /** Why this target cannot run, or undefined when it can. */
+  readonly skipNote: string | undefined;
+  start(ctx: BenchContext): Promise<RunningTarget>;
+}
+
+const HEALTH_TIMEOUT_MS = 15_000;
+
+function readLogTail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function startProcessTarget(
+  ctx: BenchContext,
+  name: TargetName,
+  port: number,
+  spawnTarget: () => ChildHandle,
+): Promise<RunningTarget> {
+  const startedAt = performance.now();
+  const handle = spawnTarget();
+  let startupMs: number;
+  try {
+    startupMs = await waitForHealthy(`http://127.0.0.1:${port}/health`, startedAt, HEALTH_TIMEOUT_MS, () =>
+      handle.isRunning(),
+    );
+  } catch (error) {
+    await ctx.registry.stop(handle);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${name} did not start: ${reason}\n--- ${handle.logPath} ---\n${readLogTail(handle.logPath)}`);
+  }
+  return {
+    name,
+    baseUrl: `http://127.0.0.1:${port}`,
+    startupMs,
+    readProxyPids: () => readTreePids(handle.pid),
+    stop: () => ctx.registry.stop(handle),
+  };
+}
+
+function createDirectTarget(): Target {
+  return {
+    name: 'direct',
+    skipNote: undefined,
+    start: (ctx) =>
+      Promise.resolve({
+        name: 'direct',
+        baseUrl: ctx.mock.baseUrl,
+        startupMs: 0,
+        readProxyPids: () => [],
+        stop: () => Promise.resolve(),
+      }),
+  };
+}
+
+function createNginxTarget(nginxPath: string | undefined, note: string | undefined): Target {
+  return {
+    name: 'nginx',
+    skipNote: nginxPath === undefined ? `nginx skipped: ${note ?? 'not available'}` : undefined,
+    async start(ctx) {
+      if (nginxPath === undefined) throw new Error('nginx is not available');
+      const dir = mkdtempSync(join(ctx.tempDir, 'nginx-'));
+      const port = await findFreePort();
+      const configPath = join(dir, 'nginx.conf');
+      const runAsRoot = process.getuid?.() === 0;
+      writeFileSync(configPath, renderNginxConfig({ dir, port, upstreamPort: ctx.mock.port, fdLimit: ctx.fdLimit, runAsRoot }));
+      return startProcessTarget(ctx, 'nginx', port, () =>
+        ctx.registry.spawn({
+          name: 'nginx',
+          command: nginxPath,
+          args: ['-p', dir, '-c', configPath, '-e', join(dir, 'error.log')],
+          cpu: ctx.proxyCpu,
+          logPath: join(dir, 'stdout.log'),
+        }),
+      );
+    },
+  };
+}
+
+function createRelayTarget(template: string, skipNote: string | undefined): Target {
+  return {
+    name: 'relay',
+    skipNote,
+    async start(ctx) {
+      const dir = mkdtempSync(join(ctx.tempDir, 'relay-'));
+      const port = await findFreePort();
+      const configPath = join(dir, 'config.yaml');
+      writeFileSync(configPath, renderRelayConfig({ port, upstreamPort: ctx.mock.port }));
+      const command = expandRelayCommand(template, configPath, port);
+      return startProcessTarget(ctx, 'relay', port, () =>
+        ctx.registry.spawn({
+          name: 'relay',
+          command: 'sh',
+          // exec: the shell becomes the relay, so the PID we hold is the relay's own.
+          args: ['-c', `exec ${command}`],
+          cpu: ctx.proxyCpu,
+          cwd: ctx.rootDir,
+          logPath: join(dir, 'relay.log'),
+        }),
+      );
+    },
+  };
+}
+
+export const DEFAULT_RELAY_COMMAND = 'node dist/src/main.js -c {config}';
+
+export function createTargets(ctx: BenchContext): Target[] {
+  const { relayCommand } = ctx.options;
+  const isDefault = relayCommand === DEFAULT_RELAY_COMMAND;
+  const relayMissing = isDefault && !existsSync(join(ctx.rootDir, 'dist/src/main.js'));
+  const all: Target[] = [
+    createDirectTarget(),
+    createNginxTarget(ctx.nginx.path, ctx.nginx.note),
+    createRelayTarget(
+      relayCommand,
+      relayMissing ? 'relay skipped: dist/src/main.js does not exist yet (build the relay first)' : undefined,
+    ),
+  ];
+  return all.filter((target) => ctx.options.targets.includes(target.name));
+}

@@ -1,0 +1,11 @@
+import { maskSecret } from '../secret.js';
+import type { RelayConfig } from './load.js';
+
+/** The effective config for `--check`, with every secret masked. */
+export function toPrintableConfig(config: RelayConfig): unknown {
+  return {
+    ...config,
+    backend: { ...config.backend, api_key: maskSecret(config.backend.api_key) },
+    auth: { ...config.auth, keys: config.auth.keys.map(maskSecret) },
+  };
+}

@@ -1,0 +1,30 @@
+import type { AccessCheck } from './auth/access-keys.js';
+import type { RelayConfig } from './config/load.js';
+import type { CorsPolicy } from './http/cors.js';
+import type { Logger } from './log.js';
+import type { RequestHeaderPolicy } from './proxy/headers.js';
+import type { ModelResolver } from './proxy/model-policy.js';
+import type { Upstream } from './upstream/client.js';
+
+/** Everything a request needs, decided once at start and passed in (never module globals). */
+export interface RelayContext {
+  readonly config: RelayConfig;
+  readonly log: Logger;
+  readonly upstream: Upstream;
+  readonly resolveModel: ModelResolver;
+  /** Whether request bodies must be read for their model (a rewrite or echo_alias needs it). */
+  readonly readModel: boolean;
+  readonly echoAlias: boolean;
+  readonly headerPolicy: RequestHeaderPolicy;
+  readonly cors: CorsPolicy;
+  readonly checkAccess: AccessCheck | undefined;
+  readonly state: RelayState;
+}
+
+/** The little that changes while the relay runs. */
+export interface RelayState {
+  inflight: number;
+  shuttingDown: boolean;
+  /** Called when inflight drops to zero during shutdown. */
+  onIdle: (() => void) | undefined;
+}

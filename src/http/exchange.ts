@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import type { RelayContext } from '../context.js';
+import type { RelayError } from '../errors.js';
+
+const VALID_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
+
+/**
+ * One request's life: its id, its cancellation (one AbortController: client gone → upstream
+ * aborted), its timings, and the one access-log line written when the response closes.
+ */
+export class Exchange {
+  readonly id: string;
+  /** Whether the id came from the client (then it already travels upstream in its headers). */
+  readonly idFromClient: boolean;
+  readonly start = performance.now();
+  readonly abort = new AbortController();
+  readonly baseHeaders: readonly string[];
+  path = '';
+  asked: string | undefined;
+  sent: string | undefined;
+  stream = false;
+  clientGone = false;
+  error: RelayError | undefined;
+  accessKey: string | undefined;
+  accessHeader: string | undefined;
+  upstreamStart = 0;
+  upstreamHeaders = 0;
+  headWritten = 0;
+  bytesIn: number | undefined;
+  /** The response body being relayed, torn down if the client leaves. */
+  source: Readable | undefined;
+  /** Read when the log line is written (for bodies whose model is known only after they passed). */
+  lateModel: { asked: string | undefined; sent: string | undefined } | undefined;
+
+  readonly #ctx: RelayContext;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #socket: Socket;
+  readonly #bytesOutAtStart: number;
+
+  constructor(ctx: RelayContext, req: IncomingMessage, res: ServerResponse) {
+    this.#ctx = ctx;
+    this.#req = req;
+    this.#res = res;
+    this.#socket = req.socket;
+    this.#bytesOutAtStart = req.socket.bytesWritten;
+    const given = req.headers['x-request-id'];
+    this.idFromClient = typeof given === 'string' && VALID_REQUEST_ID.test(given);
+    this.id = this.idFromClient ? (given as string) : randomUUID();
+    const cors = ctx.cors.responseHeaders(req.headers.origin);
+    this.baseHeaders = ctx.state.shuttingDown ? ['x-request-id', this.id, ...cors, 'connection', 'close'] : ['x-request-id', this.id, ...cors];
+    ctx.state.inflight++;
+    res.once('close', this.#onClose);
+  }
+
+  /** `relay;dur=` is the relay's own time (before the upstream call and after its headers), `upstream;dur=` the backend's time to headers. */
+  serverTiming(): string {
+    const now = performance.now();
+    this.headWritten = now;
+    if (this.upstreamStart === 0) return `relay;dur=${(now - this.start).toFixed(3)}`;
+    const relay = this.upstreamStart - this.start + (now - this.upstreamHeaders);
+    return `relay;dur=${relay.toFixed(3)}, upstream;dur=${(this.upstreamHeaders - this.upstreamStart).toFixed(3)}`;
+  }
+
+  readonly #onClose = (): void => {
+    if (!this.#res.writableFinished) {
+      this.clientGone = true;
+      this.abort.abort();
+      this.source?.destroy();
+    }
+    const state = this.#ctx.state;
+    state.inflight--;
+    this.#writeLog();
+    if (state.inflight === 0 && state.onIdle !== undefined) state.onIdle();
+  };
+
+  #writeLog(): void {
+    const res = this.#res;
+    const end = performance.now();
+    const asked = this.lateModel?.asked ?? this.asked;
+    const sent = this.lateModel?.sent ?? this.sent;
+    const status = res.headersSent ? res.statusCode : this.clientGone ? 499 : res.statusCode;
+    const outcome = this.error?.code ?? (this.clientGone ? 'client_closed_request' : 'ok');
+    const level = status >= 500 || (this.error !== undefined && this.error.status >= 500) ? 'warn' : 'info';
+    this.#ctx.log[level](
+      {
+        request_id: this.id,
+        method: this.#req.method,
+        path: this.path || (this.#req.url ?? '').split('?')[0],
+        status,
+        outcome,
+        model: asked,
+        model_sent: sent,
+        model_rewritten: asked !== sent,
+        stream: this.stream,
+        bytes_in: this.bytesIn,
+        bytes_out: this.#socket.bytesWritten - this.#bytesOutAtStart,
+        ttfb_ms: this.headWritten === 0 ? undefined : round(this.headWritten - this.start),
+        upstream_ms: this.upstreamHeaders === 0 ? undefined : round(this.upstreamHeaders - this.upstreamStart),
+        duration_ms: round(end - this.start),
+        backend: this.upstreamStart === 0 ? undefined : this.#ctx.upstream.name,
+        access_key: this.accessKey,
+      },
+      'request',
+    );
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,47 @@
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { RelayContext } from '../context.js';
+import { RelayError, toErrorBody } from '../errors.js';
+import { createRequestListener } from './routes.js';
+
+/**
+ * The HTTP server (it does not listen: main.ts does). Node's parser already refuses framing attacks
+ * (Content-Length with Transfer-Encoding, differing duplicate lengths, bad chunking): those become an
+ * OpenAI-shaped 400 here and the connection is closed, so nothing ambiguous is ever forwarded.
+ * Slow clients meet headers_timeout and request_timeout; headers are bounded by max_header_size.
+ */
+export function createRelayServer(ctx: RelayContext): Server {
+  const s = ctx.config.server;
+  const server = createServer(
+    {
+      maxHeaderSize: s.max_header_size,
+      headersTimeout: s.headers_timeout * 1000,
+      requestTimeout: s.request_timeout * 1000,
+      keepAliveTimeout: s.keep_alive_timeout * 1000,
+      noDelay: true,
+      insecureHTTPParser: false,
+      requireHostHeader: true,
+      // The headers deadline is enforced by a periodic sweep: sweep often enough for the configured value.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, s.headers_timeout * 250)),
+    },
+    createRequestListener(ctx),
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  return server;
+}
+
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  let error: RelayError;
+  if (err.code === 'HPE_HEADER_OVERFLOW') error = new RelayError('headers_too_large');
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') error = new RelayError('request_timeout');
+  else error = new RelayError('bad_request', `The request could not be parsed (${err.code ?? 'malformed'}).`);
+  const body = toErrorBody(error);
+  socket.end(
+    `HTTP/1.1 ${error.status} ${error.status === 431 ? 'Request Header Fields Too Large' : error.status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

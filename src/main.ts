@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parseCli, USAGE, type CliOptions } from './cli.js';
+import { ConfigError, loadConfig, type RelayConfig } from './config/load.js';
+import { toPrintableConfig } from './config/print.js';
+import { createLogger } from './log.js';
+import { createRelay } from './relay.js';
+import { fingerprint } from './secret.js';
+
+/** The process edge: CLI → config → relay → listen; signals. Everything else is in the modules. */
+async function main(argv: readonly string[]): Promise<number> {
+  let cli: CliOptions;
+  try {
+    cli = parseCli(argv);
+  } catch (err) {
+    process.stderr.write(`relay-bartender: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (cli.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (cli.version) {
+    process.stdout.write(`${readVersion()}\n`);
+    return 0;
+  }
+
+  let config: RelayConfig;
+  try {
+    config = await loadConfig(cli.config, {
+      allowMissing: !cli.configGiven,
+      overrides: { port: cli.port, host: cli.host, logLevel: cli.logLevel, logFormat: cli.logFormat },
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`relay-bartender: ${err.message}\n`);
+    return 1;
+  }
+  if (cli.check) {
+    process.stdout.write(`${JSON.stringify(toPrintableConfig(config), null, 2)}\nconfig ${cli.config}: OK\n`);
+    return 0;
+  }
+
+  const { log, flush } = createLogger(config.log);
+  const relay = createRelay(config, log);
+  warnAboutOpenRelay(config, log);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      relay.server.once('error', reject);
+      relay.server.listen(config.server.port, config.server.host, () => resolve());
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    log.fatal({ code, host: config.server.host, port: config.server.port }, `cannot listen on ${config.server.host}:${config.server.port} (${code ?? 'error'})`);
+    flush();
+    return 1;
+  }
+  const address = relay.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
+  log.info(
+    {
+      host: config.server.host,
+      port,
+      backend: config.backend.base_url,
+      backend_key: config.backend.api_key === '' ? 'pass-through' : fingerprint(config.backend.api_key),
+      version: readVersion(),
+    },
+    `relay listening on http://${config.server.host}:${port}`,
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting now');
+        flush();
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      log.info({ signal, inflight: relay.context.state.inflight, grace_s: config.server.shutdown_grace }, 'shutting down');
+      relay.shutdown(config.server.shutdown_grace * 1000).then(
+        () => {
+          log.info('stopped');
+          flush();
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          flush();
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+/** The seed's "hide the key" makes an open relay: anyone who reaches it spends the owner's key. */
+function warnAboutOpenRelay(config: RelayConfig, log: ReturnType<typeof createLogger>['log']): void {
+  if (config.backend.api_key === '' || config.auth.keys.length > 0 || isLoopback(config.server.host)) return;
+  log.warn(
+    { host: config.server.host },
+    'backend.api_key is set, auth.keys is empty and the relay listens beyond loopback: anyone who can reach it spends your key. Set auth.keys or listen on 127.0.0.1.',
+  );
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Open handles (keep-alive sockets to the backend) must not hold the process after a stop.
+    if (code !== 0 || process.listenerCount('SIGTERM') > 0) setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    process.stderr.write(`relay-bartender: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

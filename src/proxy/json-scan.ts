@@ -1,0 +1,204 @@
+/**
+ * A validating, non-recursive JSON scanner over raw bytes. It checks the whole grammar (RFC 8259)
+ * and reports where each top-level member of an object sits, so the model can be rewritten in place
+ * without parsing and re-serializing the body: key order, number spellings, escapes, whitespace and
+ * unknown fields all survive. Depth is tracked with a counter stack, so deep nesting cannot overflow.
+ */
+
+export interface JsonMember {
+  /** Offset of the key's opening quote. */
+  readonly keyStart: number;
+  /** The decoded key. */
+  readonly key: string;
+  readonly valueStart: number;
+  /** Offset just past the value. */
+  valueEnd: number;
+}
+
+export type JsonScan =
+  | { readonly ok: true; readonly isObject: boolean; readonly members: JsonMember[] }
+  | { readonly ok: false; readonly offset: number };
+
+const enum C {
+  Tab = 9, Lf = 10, Cr = 13, Space = 32, Quote = 34, Plus = 43, Comma = 44, Minus = 45, Dot = 46,
+  Zero = 48, Nine = 57, Colon = 58, UpperE = 69, LBracket = 91, Backslash = 92, RBracket = 93,
+  LowerE = 101, LBrace = 123, RBrace = 125,
+}
+
+const OBJECT = 1;
+const ARRAY = 2;
+
+class Invalid extends Error {
+  constructor(readonly offset: number) {
+    super('invalid JSON');
+  }
+}
+
+export function scanJson(buf: Uint8Array): JsonScan {
+  try {
+    return scan(buf);
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, offset: err.offset };
+    throw err;
+  }
+}
+
+function scan(buf: Uint8Array): JsonScan {
+  const n = buf.length;
+  const stack: number[] = [];
+  const members: JsonMember[] = [];
+  let pending = null as JsonMember | null;
+  let i = skipWs(buf, 0);
+  const isObject = buf[i] === C.LBrace;
+
+  // expectValue → (container open | scalar) → afterValue → (',' | close) → ...
+  value: for (;;) {
+    if (i >= n) throw new Invalid(i);
+    const c = buf[i] as number;
+    if (c === C.LBrace) {
+      stack.push(OBJECT);
+      i = skipWs(buf, i + 1);
+      if (buf[i] === C.RBrace) {
+        stack.pop();
+        i++;
+      } else {
+        i = readKey(buf, i, stack.length === 1 && isObject, members);
+        if (stack.length === 1 && isObject) pending = members[members.length - 1] ?? null;
+        continue value;
+      }
+    } else if (c === C.LBracket) {
+      stack.push(ARRAY);
+      i = skipWs(buf, i + 1);
+      if (buf[i] === C.RBracket) {
+        stack.pop();
+        i++;
+      } else continue value;
+    } else if (c === C.Quote) {
+      i = skipString(buf, i);
+    } else if (c === C.Minus || (c >= C.Zero && c <= C.Nine)) {
+      i = skipNumber(buf, i);
+    } else if (c === 116 /* t */) {
+      i = expectLiteral(buf, i, 'true');
+    } else if (c === 102 /* f */) {
+      i = expectLiteral(buf, i, 'false');
+    } else if (c === 110 /* n */) {
+      i = expectLiteral(buf, i, 'null');
+    } else {
+      throw new Invalid(i);
+    }
+
+    // afterValue: close as many containers as end here.
+    for (;;) {
+      if (stack.length === 1 && pending !== null) {
+        pending.valueEnd = i;
+        pending = null;
+      }
+      i = skipWs(buf, i);
+      const top = stack[stack.length - 1];
+      if (top === undefined) {
+        if (i !== n) throw new Invalid(i);
+        return { ok: true, isObject, members };
+      }
+      const d = buf[i];
+      if (d === C.Comma) {
+        i = skipWs(buf, i + 1);
+        if (top === OBJECT) {
+          i = readKey(buf, i, stack.length === 1 && isObject, members);
+          if (stack.length === 1 && isObject) pending = members[members.length - 1] ?? null;
+        }
+        continue value;
+      }
+      if ((top === OBJECT && d === C.RBrace) || (top === ARRAY && d === C.RBracket)) {
+        stack.pop();
+        i++;
+        continue;
+      }
+      throw new Invalid(i);
+    }
+  }
+}
+
+/** Reads `"key" :` and returns the offset of the value. Records the member when it is top-level. */
+function readKey(buf: Uint8Array, i: number, record: boolean, members: JsonMember[]): number {
+  if (buf[i] !== C.Quote) throw new Invalid(i);
+  const keyStart = i;
+  const keyEnd = skipString(buf, i);
+  i = skipWs(buf, keyEnd);
+  if (buf[i] !== C.Colon) throw new Invalid(i);
+  i = skipWs(buf, i + 1);
+  if (record) {
+    members.push({ keyStart, key: decodeString(buf, keyStart, keyEnd), valueStart: i, valueEnd: -1 });
+  }
+  return i;
+}
+
+function skipWs(buf: Uint8Array, i: number): number {
+  for (;;) {
+    const c = buf[i];
+    if (c === C.Space || c === C.Lf || c === C.Cr || c === C.Tab) i++;
+    else return i;
+  }
+}
+
+/** From an opening quote to just past the closing one, validating escapes and control bytes. */
+function skipString(buf: Uint8Array, i: number): number {
+  const n = buf.length;
+  i++;
+  for (;;) {
+    if (i >= n) throw new Invalid(i);
+    const c = buf[i] as number;
+    if (c === C.Quote) return i + 1;
+    if (c < 0x20) throw new Invalid(i);
+    if (c === C.Backslash) {
+      const e = buf[i + 1];
+      if (e === 117 /* u */) {
+        for (let k = 2; k < 6; k++) if (!isHex(buf[i + k])) throw new Invalid(i + k);
+        i += 6;
+      } else if (e === C.Quote || e === C.Backslash || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
+        i += 2;
+      } else {
+        throw new Invalid(i + 1);
+      }
+    } else {
+      i++;
+    }
+  }
+}
+
+function isHex(c: number | undefined): boolean {
+  return c !== undefined && ((c >= C.Zero && c <= C.Nine) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102));
+}
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= C.Zero && c <= C.Nine;
+}
+
+function skipNumber(buf: Uint8Array, i: number): number {
+  if (buf[i] === C.Minus) i++;
+  if (buf[i] === C.Zero) i++;
+  else if (isDigit(buf[i])) while (isDigit(buf[i])) i++;
+  else throw new Invalid(i);
+  if (buf[i] === C.Dot) {
+    i++;
+    if (!isDigit(buf[i])) throw new Invalid(i);
+    while (isDigit(buf[i])) i++;
+  }
+  if (buf[i] === C.LowerE || buf[i] === C.UpperE) {
+    i++;
+    if (buf[i] === C.Plus || buf[i] === C.Minus) i++;
+    if (!isDigit(buf[i])) throw new Invalid(i);
+    while (isDigit(buf[i])) i++;
+  }
+  return i;
+}
+
+function expectLiteral(buf: Uint8Array, i: number, word: string): number {
+  for (let k = 0; k < word.length; k++) if (buf[i + k] !== word.charCodeAt(k)) throw new Invalid(i + k);
+  return i + word.length;
+}
+
+/** Decodes a JSON string token (quotes included) already validated by skipString. */
+export function decodeString(buf: Uint8Array, start: number, end: number): string {
+  const raw = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
+  return raw.includes(C.Backslash) ? (JSON.parse(raw.toString('utf8')) as string) : raw.toString('utf8', 1, raw.length - 1);
+}

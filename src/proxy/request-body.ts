@@ -1,0 +1,98 @@
+import type { IncomingMessage } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
+import { RelayError } from '../errors.js';
+import type { ModelResolver } from './model-policy.js';
+import { rewriteJsonModel } from './model-rewrite.js';
+import { MultipartModelRewriter, toBoundary } from './multipart-model.js';
+
+/**
+ * What the backend receives as the body. Bodies stream through untouched unless the model must be
+ * read: a JSON body is then held (bounded by request.max_body_size) and edited in place; a
+ * multipart body streams through a rewriter of its `model` field, of any size.
+ */
+export interface PreparedBody {
+  readonly body: Buffer | Readable | null;
+  /** Declared upstream; undefined means chunked. */
+  readonly contentLength: number | undefined;
+  readonly asked: string | undefined;
+  readonly sent: string | undefined;
+  /** For multipart, the names are known only once the body has gone through. */
+  readonly multipart?: MultipartModelRewriter;
+}
+
+export interface BodyOptions {
+  /** Whether the model must be read at all (a rewrite, echo_alias or routing needs it). */
+  readonly readModel: boolean;
+  readonly resolve: ModelResolver;
+  readonly maxBodySize: number;
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
+const LOOSE_TYPE = /^(?:application\/x-www-form-urlencoded|text\/plain)\b/i;
+const MULTIPART_TYPE = /^multipart\/form-data\b/i;
+
+export async function prepareBody(req: IncomingMessage, options: BodyOptions): Promise<PreparedBody> {
+  const lengthHeader = req.headers['content-length'];
+  const declared = lengthHeader === undefined ? undefined : Number(lengthHeader);
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if (!chunked && (declared === undefined || declared === 0)) {
+    return { body: null, contentLength: declared, asked: undefined, sent: undefined };
+  }
+  const type = req.headers['content-type'] ?? '';
+  if (options.readModel) {
+    const strictJson = JSON_TYPE.test(type);
+    if (strictJson || type === '' || LOOSE_TYPE.test(type)) {
+      if (declared !== undefined && declared > options.maxBodySize) throw tooLarge(options.maxBodySize);
+      const edit = rewriteJsonModel(await readBody(req, options.maxBodySize), options.resolve, strictJson);
+      return { body: edit.body, contentLength: edit.body.length, asked: edit.asked, sent: edit.sent };
+    }
+    const boundary = MULTIPART_TYPE.test(type) ? toBoundary(type) : undefined;
+    if (boundary !== undefined) {
+      const rewriter = new MultipartModelRewriter(boundary, options.resolve);
+      // The edited length is unknown until the model field has passed: the body goes chunked.
+      pipeline(req, rewriter, () => undefined);
+      return { body: rewriter, contentLength: undefined, asked: undefined, sent: undefined, multipart: rewriter };
+    }
+  }
+  return { body: req, contentLength: chunked ? undefined : declared, asked: undefined, sent: undefined };
+}
+
+function tooLarge(limit: number): RelayError {
+  return new RelayError('request_too_large', `The request body is larger than request.max_body_size (${limit} bytes).`);
+}
+
+/** Collects a body up to `limit` bytes. Rejects with 413 past it, 499 when the client leaves. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new RelayError('client_closed_request'));
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onClose);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onClose);
+    req.on('close', onClose);
+  });
+}

@@ -1,0 +1,85 @@
+import type { ServerResponse } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { RelayContext } from '../context.js';
+import { RelayError } from '../errors.js';
+import type { Exchange } from '../http/exchange.js';
+import { toStreamErrorEvent } from '../http/respond.js';
+import { classifyUpstreamError } from '../upstream/classify.js';
+import { isEventStream, toClientHeaders } from './headers.js';
+import { rewriteJsonModel } from './model-rewrite.js';
+import { SseModelRewriter } from './sse-model.js';
+
+/** When echo_alias is on and the name changed: the response says the name the client asked for. */
+export interface EchoAlias {
+  readonly asked: string;
+  readonly sent: string;
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
+
+/**
+ * Sends the backend's response on: status, headers and body verbatim (hop-by-hop removed, the
+ * relay's id, timing and CORS added). The body streams with backpressure; an event stream is
+ * flagged so that no proxy in front buffers it. A body the backend breaks is never made to look
+ * complete: an SSE stream gets an error event and is cut, any other body is cut.
+ */
+export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex: Exchange, up: Dispatcher.ResponseData, echo: EchoAlias | undefined): Promise<void> {
+  const contentType = up.headers['content-type'];
+  ex.stream = isEventStream(contentType);
+  const rewriteJson = echo !== undefined && !ex.stream && typeof contentType === 'string' && JSON_TYPE.test(contentType);
+  const add = [...ex.baseHeaders];
+  if (ex.stream) add.push('x-accel-buffering', 'no');
+  if (echo !== undefined) add.push('x-relay-upstream-model', echo.sent);
+
+  if (rewriteJson) {
+    const body = await readAll(up.body, ctx.config.request.max_body_size);
+    const edited = rewriteJsonModel(body, () => echo.asked, false).body;
+    add.push('content-length', String(edited.length), 'server-timing', ex.serverTiming());
+    res.writeHead(up.statusCode, toClientHeaders(up.headers, clientHeaderOptions(ctx, true), add));
+    res.end(edited);
+    return;
+  }
+
+  const transform = echo !== undefined && ex.stream ? new SseModelRewriter(() => echo.asked) : undefined;
+  add.push('server-timing', ex.serverTiming());
+  res.writeHead(up.statusCode, toClientHeaders(up.headers, clientHeaderOptions(ctx, transform !== undefined), add));
+  const source: Readable = transform === undefined ? up.body : pipeline(up.body, transform, () => undefined);
+  pump(source, res, ex);
+}
+
+function clientHeaderOptions(ctx: RelayContext, dropLength: boolean) {
+  return { stripCors: ctx.cors.enabled, dropLength, upstreamIdHeader: 'x-upstream-request-id' };
+}
+
+/** source → res with backpressure; a source error after the head went out tears the response down. */
+function pump(source: Readable, res: ServerResponse, ex: Exchange): void {
+  ex.source = source;
+  source.once('error', (err: unknown) => {
+    source.unpipe(res);
+    if (ex.clientGone || res.destroyed) return;
+    const failure = classifyUpstreamError(err, false);
+    ex.error = failure;
+    if (ex.stream) res.write(toStreamErrorEvent(failure), () => res.destroy());
+    else res.destroy();
+  });
+  source.pipe(res);
+}
+
+function readAll(body: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        body.destroy();
+        reject(new RelayError('upstream_response_too_large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => resolve(Buffer.concat(chunks, size)));
+    body.once('error', reject);
+  });
+}

@@ -1,0 +1,43 @@
+import { RelayError, isRelayError } from '../errors.js';
+
+/**
+ * The one place a transport failure becomes a status: unreachable → 502, too slow → 504, client
+ * gone → 499 (logged only: nobody is left to read it). Messages carry the error code, never a URL
+ * with credentials or a header.
+ */
+export function classifyUpstreamError(err: unknown, clientGone: boolean): RelayError {
+  if (isRelayError(err)) return err;
+  if (clientGone) return new RelayError('client_closed_request');
+  const code = errorCode(err);
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new RelayError('upstream_connect_timeout', 'Connecting to the backend timed out (request.connect_timeout).');
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new RelayError('upstream_timeout', 'The backend sent no response headers in time (request.timeout).');
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new RelayError('upstream_timeout', 'The backend stopped sending the response body (request.timeout).');
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return new RelayError('upstream_unreachable', `The backend could not be reached (${code}).`);
+    case 'ETIMEDOUT':
+      return new RelayError('upstream_connect_timeout', 'Connecting to the backend timed out (ETIMEDOUT).');
+    default:
+      return new RelayError('upstream_connection_error', `The connection to the backend failed (${code ?? 'unknown error'}).`);
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  // undici wraps socket errors; the useful code may sit on the cause.
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+    if (typeof code === 'string' && (current as { cause?: unknown }).cause === undefined) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return typeof (err as { code?: unknown })?.code === 'string' ? ((err as { code: string }).code) : undefined;
+}
