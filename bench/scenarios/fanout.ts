@@ -1,0 +1,75 @@
+/**
+ * (C) Streaming fan-out: N concurrent SSE streams (mock: `chunks` chunks every `intervalMs`, then
+ * [DONE]). Reports streams complete and byte-identical, time to first chunk, the proxy's CPU per
+ * 1,000 chunks and its peak RSS.
+ */
+import type { BenchContext } from '../context.js';
+import { CLIENT_API_KEY, createChatRequestBody, createExpectedSseBody } from '../payloads.js';
+import { readCpuSeconds, startRssSampler } from '../proc-stats.js';
+import { runStreams } from '../sse-client.js';
+import { pickPercentile, sortNumbers } from '../stats.js';
+import type { RunningTarget } from '../targets.js';
+import { MIB, defineMetric, type MetricValues, type ScenarioCase } from './scenario.js';
+
+const RAMP_BATCH = 100;
+const RAMP_INTERVAL_MS = 10;
+
+async function measureFanout(ctx: BenchContext, target: RunningTarget, count: number): Promise<MetricValues> {
+  const { chunks, intervalMs } = ctx.mock;
+  const spec = {
+    url: `${target.baseUrl}/v1/chat/completions`,
+    count,
+    body: createChatRequestBody(true),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_API_KEY}` },
+    expected: createExpectedSseBody(chunks),
+    batch: RAMP_BATCH,
+    batchIntervalMs: RAMP_INTERVAL_MS,
+    deadlineMs: 60_000 + (count / RAMP_BATCH) * RAMP_INTERVAL_MS + chunks * intervalMs,
+  };
+  await runStreams({ ...spec, count: Math.min(20, count) }); // warm-up: code paths and pools
+  await ctx.mock.resetStats();
+  const pids = target.readProxyPids();
+  const sampler = startRssSampler(pids, 50);
+  const cpuBefore = readCpuSeconds(pids, ctx.clockTicks);
+  const result = await runStreams(spec);
+  const cpuSeconds = readCpuSeconds(pids, ctx.clockTicks) - cpuBefore;
+  const peakRss = sampler.stop();
+  const stats = await ctx.mock.readStats();
+  const intact = result.outcomes.filter((outcome) => outcome.intact).length;
+  const firstChunks = sortNumbers(result.outcomes.map((o) => o.firstChunkMs).filter(Number.isFinite));
+  const failures = result.outcomes.filter((o) => !o.intact).map((o) => o.error ?? '?');
+  if (failures.length > 0) {
+    ctx.notes.push(`C${count} ${target.name}: ${failures.length} streams failed, e.g. "${failures[0] ?? ''}"`);
+  }
+  const proxied = pids.length > 0;
+  return {
+    [`c${count}.intact`]: intact,
+    [`c${count}.ttfc_p50_ms`]: pickPercentile(firstChunks, 50),
+    [`c${count}.ttfc_p99_ms`]: pickPercentile(firstChunks, 99),
+    [`c${count}.wall_s`]: result.wallMs / 1_000,
+    [`c${count}.cpu_ms_per_1k_chunks`]: proxied ? (cpuSeconds * 1_000) / ((count * chunks) / 1_000) : Number.NaN,
+    [`c${count}.peak_rss_mb`]: proxied ? peakRss / MIB : Number.NaN,
+    [`c${count}.peak_concurrent`]: stats.peakStreams,
+  };
+}
+
+export function createFanoutCase(count: number): ScenarioCase {
+  const p = `c${count}`;
+  const label = `C ${count.toLocaleString('en-US')} streams:`;
+  return {
+    id: 'C',
+    key: `C${count}`,
+    title: `C: ${count} concurrent SSE streams`,
+    targets: ['direct', 'nginx', 'relay'],
+    metrics: [
+      defineMetric(`${p}.intact`, `${label} complete & intact (of ${count})`, 0, { combine: 'min', ratios: false }),
+      defineMetric(`${p}.ttfc_p50_ms`, `${label} first chunk p50 (ms)`, 2, { addedVsDirect: true }),
+      defineMetric(`${p}.ttfc_p99_ms`, `${label} first chunk p99 (ms)`, 2, { addedVsDirect: true }),
+      defineMetric(`${p}.wall_s`, `${label} wall time, all streams (s)`, 2),
+      defineMetric(`${p}.cpu_ms_per_1k_chunks`, `${label} proxy CPU per 1,000 chunks (ms)`, 2),
+      defineMetric(`${p}.peak_rss_mb`, `${label} proxy peak RSS (MiB)`, 1),
+      defineMetric(`${p}.peak_concurrent`, `${label} peak concurrent at mock`, 0, { ratios: false }),
+    ],
+    run: (ctx, target) => measureFanout(ctx, target, count),
+  };
+}
