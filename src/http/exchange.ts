@@ -95,7 +95,7 @@ export class Exchange {
         outcome,
         model: asked,
         model_sent: sent,
-        model_rewritten: asked !== sent,
+        model_rewritten: asked === undefined ? undefined : asked !== sent,
         stream: this.stream,
         bytes_in: this.bytesIn,
         bytes_out: this.#socket.bytesWritten - this.#bytesOutAtStart,

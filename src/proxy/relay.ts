@@ -38,14 +38,20 @@ export async function relay(ctx: RelayContext, req: IncomingMessage, res: Server
     clientAddress: req.socket.remoteAddress,
   });
 
+  const path = toUpstreamPath(ctx.upstream.basePath, target);
+  if (ctx.log.isLevelEnabled('debug')) {
+    // Header names only: values may be keys.
+    ctx.log.debug({ request_id: ex.id, backend: ctx.upstream.name, path, headers: headers.filter((_, i) => i % 2 === 0) }, 'upstream request');
+  }
   ex.upstreamStart = performance.now();
   const up = await ctx.upstream.send({
     method: req.method ?? 'GET',
-    path: toUpstreamPath(ctx.upstream.basePath, target),
+    path,
     headers,
     body: prepared.body,
     signal: ex.abort.signal,
   });
   ex.upstreamHeaders = performance.now();
+  ctx.log.debug({ request_id: ex.id, status: up.statusCode, content_type: up.headers['content-type'] }, 'upstream response');
   await forwardResponse(ctx, res, ex, up, echo);
 }
