@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseCli, USAGE, type CliOptions } from './cli.js';
 import { ConfigError, loadConfig, type RelayConfig } from './config/load.js';
@@ -45,6 +45,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { log, flush } = createLogger(config.log);
   const relay = createRelay(config, log);
   warnAboutOpenRelay(config, log);
+  if (!cli.configGiven && !existsSync(cli.config)) log.warn({ config: cli.config }, `no ${cli.config} found: running on the defaults`);
 
   try {
     await new Promise<void>((resolve, reject) => {
