@@ -10,9 +10,10 @@ export interface MockUpstream {
   readonly baseUrl: string;
   readonly handle: ChildHandle;
   readonly chunks: number;
-  readonly intervalMs: number;
   readStats(): Promise<MockStats>;
-  resetStats(): Promise<void>;
+  /** Zeroes the counters; sets the SSE chunk spacing when given. */
+  resetStats(intervalMs?: number): Promise<void>;
+  readCpuPid(): number;
 }
 
 export interface MockSpec {
@@ -22,6 +23,24 @@ export interface MockSpec {
   readonly cpu: number;
   readonly chunks: number;
   readonly intervalMs: number;
+}
+
+function toMockStats(value: unknown): MockStats {
+  const read = (field: keyof MockStats): number => {
+    if (typeof value !== 'object' || value === null) return 0;
+    const fieldValue: unknown = Reflect.get(value, field);
+    return typeof fieldValue === 'number' ? fieldValue : 0;
+  };
+  return {
+    requests: read('requests'),
+    injectedKey: read('injectedKey'),
+    mappedModel: read('mappedModel'),
+    streamsStarted: read('streamsStarted'),
+    streamsFinished: read('streamsFinished'),
+    activeStreams: read('activeStreams'),
+    peakStreams: read('peakStreams'),
+    uploadBytes: read('uploadBytes'),
+  };
 }
 
 function readPortLine(handle: ChildHandle, timeoutMs: number): Promise<number> {
@@ -65,13 +84,14 @@ export async function startMockUpstream(spec: MockSpec): Promise<MockUpstream> {
     baseUrl,
     handle,
     chunks: spec.chunks,
-    intervalMs: spec.intervalMs,
     async readStats(): Promise<MockStats> {
       const res = await sendRequest(`${baseUrl}/__bench/stats`, { method: 'GET', timeoutMs: 5_000 });
-      return JSON.parse(res.body.toString('utf8')) as MockStats;
+      return toMockStats(JSON.parse(res.body.toString('utf8')));
     },
-    async resetStats(): Promise<void> {
-      await sendRequest(`${baseUrl}/__bench/reset`, { method: 'POST', timeoutMs: 5_000 });
+    async resetStats(intervalMs?: number): Promise<void> {
+      const query = intervalMs === undefined ? '' : `?interval-ms=${intervalMs}`;
+      await sendRequest(`${baseUrl}/__bench/reset${query}`, { method: 'POST', timeoutMs: 5_000 });
     },
+    readCpuPid: () => handle.pid,
   };
 }

@@ -4,15 +4,17 @@
  *
  *   POST /v1/chat/completions       ~600 byte JSON, or SSE when the body has "stream":true
  *   POST /v1/audio/transcriptions   consumes the body, replies {"text":"ok","bytes":N}
- *   GET  /__bench/stats, POST /__bench/reset   counters read by the bench (never proxied)
+ *   GET  /__bench/stats                  counters read by the bench (never proxied)
+ *   POST /__bench/reset?interval-ms=N    zero the counters, set the SSE chunk spacing
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { BACKEND_API_KEY, COMPLETION_BODY, MAPPED_MODEL, SSE_DONE, createSseChunk } from './payloads.js';
 
+/** Mutable on purpose: /__bench/reset?interval-ms=N changes the SSE pace between cases. */
 interface MockOptions {
-  readonly chunks: number;
-  readonly intervalMs: number;
+  chunks: number;
+  intervalMs: number;
 }
 
 export interface MockStats {
@@ -108,7 +110,9 @@ function createHandler(options: MockOptions, state: { stats: MockStats }) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     if (url === '/__bench/stats') return sendJson(res, 200, JSON.stringify(state.stats));
-    if (url === '/__bench/reset') {
+    if (url.startsWith('/__bench/reset')) {
+      const interval = Number(new URL(url, 'http://mock').searchParams.get('interval-ms') ?? NaN);
+      if (Number.isFinite(interval) && interval > 0) options.intervalMs = interval;
       const active = state.stats.activeStreams;
       state.stats = { ...createEmptyStats(), activeStreams: active };
       return sendJson(res, 200, '{}');

@@ -120,3 +120,33 @@ export function startRssSampler(pids: readonly number[], intervalMs: number): Rs
     },
   };
 }
+
+export interface CpuTimes {
+  /** user + nice + system + irq ticks (softirq left out: loopback traffic lands there). */
+  readonly busy: number;
+  readonly total: number;
+}
+
+/** Per-CPU times from /proc/stat, indexed by CPU number. */
+export function readCpuTimes(): CpuTimes[] {
+  const result: CpuTimes[] = [];
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const match = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (match?.[1] === undefined || match[2] === undefined) continue;
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = match[2]
+      .split(/\s+/)
+      .map(Number);
+    result[Number(match[1])] = {
+      busy: user + nice + system + irq,
+      total: user + nice + system + idle + iowait + irq + softirq + steal,
+    };
+  }
+  return result;
+}
+
+/** This process's CPU ticks including its reaped children (wrk, stopped proxies). */
+export function readSelfTicksWithChildren(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8');
+  const rest = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
+  return [11, 12, 13, 14].reduce((sum, index) => sum + Number(rest[index] ?? 0), 0);
+}

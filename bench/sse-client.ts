@@ -1,8 +1,11 @@
 /**
- * Opens many concurrent SSE streams (node:http, one socket each), ramped in batches so the
- * listen backlog is never the thing measured, and checks every byte of every stream.
+ * Opens many concurrent SSE streams and checks every byte of every stream. It speaks HTTP/1.1 on
+ * raw sockets (one request per connection, pre-serialised once) because node:http's per-chunk
+ * overhead made the client, not the proxy, the busiest process at thousands of streams. Streams
+ * are opened in small batches so the listen backlog and the connect burst are not what is measured.
  */
-import { Agent, request, type ClientRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { decodeHttpResponse, findHeaderEnd } from './http-response.js';
 
 export interface StreamRunSpec {
   readonly url: string;
@@ -29,53 +32,69 @@ export interface StreamRunResult {
   readonly wallMs: number;
 }
 
-function openStream(spec: StreamRunSpec, agent: Agent, live: Set<ClientRequest>): Promise<StreamOutcome> {
+const CHUNKED_END = '\r\n0\r\n\r\n';
+
+function serializeRequest(spec: StreamRunSpec, url: URL): Buffer {
+  const body = Buffer.from(spec.body);
+  const lines = [`POST ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
+  for (const [name, value] of Object.entries(spec.headers)) lines.push(`${name}: ${value}`);
+  lines.push(`Content-Length: ${body.length}`, '', '');
+  return Buffer.concat([Buffer.from(lines.join('\r\n')), body]);
+}
+
+function openStream(url: URL, request: Buffer, expected: Buffer, live: Set<Socket>): Promise<StreamOutcome> {
   return new Promise((resolve) => {
     const startedAt = performance.now();
+    const parts: Buffer[] = [];
+    let received = 0;
+    let headerEnd = -1;
     let firstChunkMs = Number.NaN;
+    let tail = '';
     let settled = false;
-    const settle = (intact: boolean, error: string | undefined): void => {
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    live.add(socket);
+    const settle = (error: string | undefined): void => {
       if (settled) return;
       settled = true;
-      live.delete(req);
-      resolve({ intact, firstChunkMs, error });
+      live.delete(socket);
+      socket.destroy();
+      if (error !== undefined) return resolve({ intact: false, firstChunkMs, error });
+      const decoded = decodeHttpResponse(Buffer.concat(parts, received));
+      const intact = decoded.status === 200 && decoded.body.equals(expected);
+      resolve({ intact, firstChunkMs, error: intact ? undefined : `status ${decoded.status} or bytes differ` });
     };
-    const req = request(spec.url, {
-      method: 'POST',
-      agent,
-      headers: { ...spec.headers, 'content-length': String(Buffer.byteLength(spec.body)) },
+    socket.setNoDelay(true);
+    socket.on('data', (part: Buffer) => {
+      parts.push(part);
+      received += part.length;
+      if (headerEnd < 0) {
+        headerEnd = findHeaderEnd(parts.length === 1 ? part : Buffer.concat(parts, received));
+        if (headerEnd < 0) return;
+      }
+      if (Number.isNaN(firstChunkMs) && received > headerEnd) firstChunkMs = performance.now() - startedAt;
+      // Every stream here is chunked (SSE has no length); its last bytes are the zero chunk.
+      tail = (tail + part.toString('latin1', Math.max(0, part.length - CHUNKED_END.length))).slice(-CHUNKED_END.length);
+      if (tail === CHUNKED_END) settle(undefined);
     });
-    live.add(req);
-    req.once('response', (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (part: Buffer) => {
-        if (parts.length === 0) firstChunkMs = performance.now() - startedAt;
-        parts.push(part);
-      });
-      res.once('end', () => {
-        const intact = res.statusCode === 200 && Buffer.concat(parts).equals(spec.expected);
-        settle(intact, intact ? undefined : `status ${res.statusCode ?? '?'} or bytes differ`);
-      });
-      res.once('error', (error) => settle(false, error.message));
-      res.once('close', () => settle(false, 'closed before end'));
-    });
-    req.once('error', (error) => settle(false, error.message));
-    req.end(spec.body);
+    socket.once('error', (error) => settle(error.message));
+    socket.once('close', () => settle(received > 0 ? undefined : 'closed before any byte'));
+    socket.write(request);
   });
 }
 
 export async function runStreams(spec: StreamRunSpec): Promise<StreamRunResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
-  const live = new Set<ClientRequest>();
+  const url = new URL(spec.url);
+  const request = serializeRequest(spec, url);
+  const live = new Set<Socket>();
   const pending: Promise<StreamOutcome>[] = [];
   const startedAt = performance.now();
   const deadline = setTimeout(() => {
-    for (const req of live) req.destroy(new Error('bench deadline reached'));
+    for (const socket of live) socket.destroy(new Error('bench deadline reached'));
   }, spec.deadlineMs);
   try {
     for (let opened = 0; opened < spec.count; ) {
       const size = Math.min(spec.batch, spec.count - opened);
-      for (let i = 0; i < size; i += 1) pending.push(openStream(spec, agent, live));
+      for (let i = 0; i < size; i += 1) pending.push(openStream(url, request, spec.expected, live));
       opened += size;
       if (opened < spec.count) await new Promise((resolve) => setTimeout(resolve, spec.batchIntervalMs));
     }
@@ -83,6 +102,5 @@ export async function runStreams(spec: StreamRunSpec): Promise<StreamRunResult> 
     return { outcomes, wallMs: performance.now() - startedAt };
   } finally {
     clearTimeout(deadline);
-    agent.destroy();
   }
 }

@@ -5,10 +5,11 @@
 import { Agent } from 'node:http';
 import type { BenchContext } from '../context.js';
 import { sendRequest } from '../http-util.js';
+import { startMachineWatch } from '../machine-cpu.js';
 import { CLIENT_API_KEY, createChatRequestBody } from '../payloads.js';
 import { pickPercentile, sortNumbers } from '../stats.js';
 import type { RunningTarget } from '../targets.js';
-import { defineMetric, type MetricValues, type ScenarioCase } from './scenario.js';
+import { defineMetric, defineUsageMetrics, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
 
 const MAX_SECONDS = 120;
 
@@ -22,19 +23,24 @@ async function measureLatency(ctx: BenchContext, target: RunningTarget): Promise
   const samples: number[] = [];
   let errors = 0;
   const deadline = performance.now() + MAX_SECONDS * 1_000;
+  const watched = [...target.readProxyPids(), ctx.mock.readCpuPid()];
+  let machine = startMachineWatch(watched, ctx.clockTicks);
   try {
     for (let i = 0; i < warmup + total && performance.now() < deadline; i += 1) {
       const startedAt = performance.now();
       const res = await sendRequest(url, { method: 'POST', body, headers, agent, timeoutMs: 10_000 });
       const elapsed = performance.now() - startedAt;
       if (res.status !== 200) errors += 1;
+      if (i === warmup - 1) machine = startMachineWatch(watched, ctx.clockTicks);
       if (i >= warmup) samples.push(elapsed);
     }
   } finally {
     agent.destroy();
   }
+  const usage = machine.stop(watched);
   const sorted = sortNumbers(samples);
   return {
+    ...toUsageValues('b', usage),
     'b.p50_ms': pickPercentile(sorted, 50),
     'b.p99_ms': pickPercentile(sorted, 99),
     'b.errors': errors,
@@ -51,6 +57,7 @@ export function createLatencyCase(): ScenarioCase {
       defineMetric('b.p50_ms', 'B latency p50 (ms)', 3, { addedVsDirect: true }),
       defineMetric('b.p99_ms', 'B latency p99 (ms)', 3, { addedVsDirect: true }),
       defineMetric('b.errors', 'B errors (non-200)', 0, { ratios: false }),
+      ...defineUsageMetrics('b', 'B'),
     ],
     run: measureLatency,
   };

@@ -1,6 +1,7 @@
 /** What a scenario case is: one measurement of one running target, returning named numbers. */
 import type { ScenarioId } from '../cli.js';
 import type { BenchContext } from '../context.js';
+import type { MachineUsage } from '../machine-cpu.js';
 import type { RunningTarget, TargetName } from '../targets.js';
 
 export type MetricValues = Record<string, number>;
@@ -40,4 +41,21 @@ export const MIB = 1024 * 1024;
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The machine rows every case reports: CPU 0 / CPU 1 busy and other processes' CPU. */
+export function toUsageValues(prefix: string, usage: MachineUsage): MetricValues {
+  return {
+    [`${prefix}.cpu0_pct`]: usage.cpu0BusyPct,
+    [`${prefix}.cpu1_pct`]: usage.cpu1BusyPct,
+    [`${prefix}.foreign_pct`]: usage.foreignPct,
+  };
+}
+
+export function defineUsageMetrics(prefix: string, label: string): MetricDef[] {
+  return [
+    defineMetric(`${prefix}.cpu0_pct`, `${label} CPU 0 (proxy) busy (%)`, 0, { ratios: false }),
+    defineMetric(`${prefix}.cpu1_pct`, `${label} CPU 1 (mock + load) busy (%)`, 0, { ratios: false }),
+    defineMetric(`${prefix}.foreign_pct`, `${label} other processes' CPU (%, noise)`, 0, { ratios: false }),
+  ];
 }

@@ -3,10 +3,11 @@
  * body; reports requests/s and the proxy's CPU time per request (utime+stime from /proc).
  */
 import type { BenchContext } from '../context.js';
+import { startMachineWatch } from '../machine-cpu.js';
 import { readCpuSeconds } from '../proc-stats.js';
 import type { RunningTarget } from '../targets.js';
 import { runWrk, writeWrkScript } from '../wrk.js';
-import { defineMetric, type MetricValues, type ScenarioCase } from './scenario.js';
+import { defineMetric, defineUsageMetrics, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
 
 async function measureThroughput(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
   const script = writeWrkScript(ctx.tempDir);
@@ -14,9 +15,12 @@ async function measureThroughput(ctx: BenchContext, target: RunningTarget): Prom
   await runWrk(ctx, url, script, ctx.options.warmupSeconds);
   await ctx.mock.resetStats();
   const pids = target.readProxyPids();
+  const watched = [...pids, ctx.mock.readCpuPid()];
+  const machine = startMachineWatch(watched, ctx.clockTicks);
   const cpuBefore = readCpuSeconds(pids, ctx.clockTicks);
   const result = await runWrk(ctx, url, script, ctx.options.throughputSeconds);
   const cpuSeconds = readCpuSeconds(pids, ctx.clockTicks) - cpuBefore;
+  const usage = machine.stop(watched);
   const stats = await ctx.mock.readStats();
   const share = (count: number): number => (stats.requests === 0 ? 0 : (100 * count) / stats.requests);
   return {
@@ -25,6 +29,7 @@ async function measureThroughput(ctx: BenchContext, target: RunningTarget): Prom
     'a.errors': result.errors,
     'a.key_injected_pct': share(stats.injectedKey),
     'a.model_mapped_pct': share(stats.mappedModel),
+    ...toUsageValues('a', usage),
   };
 }
 
@@ -40,6 +45,7 @@ export function createThroughputCase(connections: number): ScenarioCase {
       defineMetric('a.errors', 'A errors (non-2xx + socket)', 0, { ratios: false }),
       defineMetric('a.key_injected_pct', 'A upstream saw injected key (%)', 0, { ratios: false }),
       defineMetric('a.model_mapped_pct', 'A upstream saw mapped model (%)', 0, { ratios: false }),
+      ...defineUsageMetrics('a', 'A'),
     ],
     run: measureThroughput,
   };

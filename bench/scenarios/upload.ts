@@ -3,10 +3,11 @@
  * and how much the proxy's RSS grows (a proxy that buffers the body grows by its size).
  */
 import type { BenchContext } from '../context.js';
+import { startMachineWatch } from '../machine-cpu.js';
 import { readRssBytes, startRssSampler } from '../proc-stats.js';
 import type { RunningTarget } from '../targets.js';
 import { sendUpload } from '../upload-client.js';
-import { MIB, defineMetric, sleep, type MetricValues, type ScenarioCase } from './scenario.js';
+import { MIB, defineMetric, defineUsageMetrics, sleep, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
 
 async function measureUpload(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
   const url = `${target.baseUrl}/v1/audio/transcriptions`;
@@ -15,9 +16,12 @@ async function measureUpload(ctx: BenchContext, target: RunningTarget): Promise<
   await sleep(200);
   const pids = target.readProxyPids();
   const baseline = readRssBytes(pids);
+  const watched = [...pids, ctx.mock.readCpuPid()];
+  const machine = startMachineWatch(watched, ctx.clockTicks);
   const sampler = startRssSampler(pids, 20);
   const result = await sendUpload(url, fileBytes, 120_000);
   const peak = sampler.stop();
+  const usage = machine.stop(watched);
   const ok = result.status === 200 && result.receivedBytes === result.sentBytes;
   if (!ok) {
     ctx.notes.push(
@@ -28,6 +32,7 @@ async function measureUpload(ctx: BenchContext, target: RunningTarget): Promise<
     'd.wall_s': result.wallMs / 1_000,
     'd.rss_growth_mb': pids.length === 0 ? Number.NaN : (peak - baseline) / MIB,
     'd.ok': ok ? 1 : 0,
+    ...toUsageValues('d', usage),
   };
 }
 
@@ -41,6 +46,7 @@ export function createUploadCase(uploadMiB: number): ScenarioCase {
       defineMetric('d.wall_s', `D ${uploadMiB} MiB upload wall time (s)`, 3),
       defineMetric('d.rss_growth_mb', 'D proxy RSS growth during upload (MiB)', 1),
       defineMetric('d.ok', 'D upload arrived whole (1 = yes)', 0, { combine: 'min', ratios: false }),
+      ...defineUsageMetrics('d', 'D'),
     ],
     run: measureUpload,
   };

@@ -35,4 +35,9 @@ export const DEFAULTS = {
     level: 'info',
     format: 'auto',
   },
+  websocket: {
+    enabled: true,
+    /** Generous: realtime sessions sit silent for minutes. */
+    idle_timeout: 600,
+  },
 } as const;

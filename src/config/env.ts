@@ -42,7 +42,7 @@ function expandString(text: string, path: string, env: Env, problems: EnvProblem
   if (!text.includes('${')) return text;
   const expanded = text.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
     if (name === undefined) return '${';
-    const fromEnv = env[name];
+    const fromEnv = Object.hasOwn(env, name) ? env[name] : undefined;
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
     if (fallback !== undefined) return fallback;
     if (fromEnv === '') return '';

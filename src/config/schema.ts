@@ -32,6 +32,27 @@ const byteSize = z.union([z.number(), z.string()]).transform((v, ctx): number =>
   return z.NEVER;
 });
 
+/**
+ * alias → model. Built with defineProperty on a null-prototype object, so a key such as `__proto__`
+ * stays a plain name (zod's record would assign it and change the prototype instead).
+ */
+const modelMapping = z.unknown().transform((v, ctx): Record<string, string> => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    const got = Array.isArray(v) ? 'a list' : typeof v;
+    ctx.addIssue({ code: 'custom', message: `expected a mapping of model names (alias: model), got ${got}` });
+    return z.NEVER;
+  }
+  const out = Object.create(null) as Record<string, string>;
+  for (const [alias, model] of Object.entries(v)) {
+    if (typeof model !== 'string' || model === '') {
+      ctx.addIssue({ code: 'custom', path: [alias], message: `expected a model name (string), got ${model === null ? 'nothing' : typeof model}` });
+      continue;
+    }
+    Object.defineProperty(out, alias, { value: model, enumerable: true, writable: false, configurable: false });
+  }
+  return out;
+});
+
 const httpUrl = z.string().transform((v, ctx): string => {
   let url: URL;
   try {
@@ -74,7 +95,7 @@ const backendShape = {
 };
 const modelShape = {
   override: orDefault(z.string(), DEFAULTS.model.override),
-  mapping: orDefault(z.record(z.string(), z.string({ error: 'expected a model name (string)' })), {}),
+  mapping: orDefault(modelMapping, {}),
   echo_alias: orDefault(z.boolean(), DEFAULTS.model.echo_alias),
 };
 const requestShape = {
@@ -89,6 +110,11 @@ const logShape = {
   level: orDefault(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), DEFAULTS.log.level),
   format: orDefault(z.enum(['auto', 'json', 'pretty']), DEFAULTS.log.format),
 };
+const websocketShape = {
+  enabled: orDefault(z.boolean(), DEFAULTS.websocket.enabled),
+  /** Seconds without a frame either way before a session is closed; 0 turns the limit off. */
+  idle_timeout: orDefault(z.number().nonnegative(), DEFAULTS.websocket.idle_timeout),
+};
 const rootShape = {
   server: section(serverShape),
   backend: section(backendShape),
@@ -96,6 +122,7 @@ const rootShape = {
   request: section(requestShape),
   auth: section(authShape),
   log: section(logShape),
+  websocket: section(websocketShape),
 };
 
 export const configSchema = z.strictObject(rootShape);
@@ -110,6 +137,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   request: Object.keys(requestShape),
   auth: Object.keys(authShape),
   log: Object.keys(logShape),
+  websocket: Object.keys(websocketShape),
 };
 
 /** The config as the YAML is written, after defaults. */

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RelayContext } from '../context.js';
 import { RelayError, toErrorBody } from '../errors.js';
+import { createUpgradeHandler } from '../websocket/upgrade.js';
 import { createRequestListener } from './routes.js';
 
 /**
@@ -27,6 +28,7 @@ export function createRelayServer(ctx: RelayContext): Server {
     createRequestListener(ctx),
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  if (ctx.config.websocket.enabled) server.on('upgrade', createUpgradeHandler(ctx));
   return server;
 }
 

@@ -49,7 +49,8 @@ export interface RequestHeaderPolicy {
 /** Decided once at start: which client headers never travel, and which the relay adds. */
 export function createRequestHeaderPolicy(options: { apiKey: string; forwardClientIp: boolean }): RequestHeaderPolicy {
   // host is the backend's (undici sets it from the origin); expect is answered by the relay itself.
-  const drop = new Set([...HOP_BY_HOP, 'host', 'expect', 'content-length']);
+  // x-request-id: the relay's id (the client's when valid) is always the one sent, never two.
+  const drop = new Set([...HOP_BY_HOP, 'host', 'expect', 'content-length', 'x-request-id']);
   if (options.apiKey !== '') for (const name of CREDENTIAL_HEADERS) drop.add(name);
   if (!options.forwardClientIp) for (const name of CLIENT_IDENTITY_HEADERS) drop.add(name);
   return {

@@ -28,8 +28,7 @@ export async function relay(ctx: RelayContext, req: IncomingMessage, res: Server
 
   const echo: EchoAlias | undefined =
     ctx.echoAlias && ex.asked !== undefined && ex.sent !== undefined && ex.asked !== ex.sent ? { asked: ex.asked, sent: ex.sent } : undefined;
-  const add: string[] = [];
-  if (!ex.idFromClient) add.push('x-request-id', ex.id);
+  const add: string[] = ['x-request-id', ex.id];
   if (echo !== undefined) add.push('accept-encoding', 'identity');
   const headers = toUpstreamHeaders(req.rawHeaders, ctx.headerPolicy, {
     contentLength: prepared.contentLength,

@@ -5,7 +5,7 @@ import { RelayError } from '../errors.js';
  * The host is fixed by the upstream pool (its origin), so only the path is decided here, and no
  * request target can leave the base path: absolute-form targets are refused, dot-segments in any
  * spelling (`..`, `%2e%2e`, `.%2E`, behind an encoded slash or backslash) are refused, and repeated
- * slashes are folded so `//host/x` stays a path.
+ * slashes are folded so an inner `//` stays a path.
  */
 
 /** The path prefix every request is appended to: base_url's path, plus `/v1` unless it already ends in a version. */
@@ -23,7 +23,10 @@ export interface Target {
 
 /** Parses the raw request target (`req.url`). Throws RelayError `invalid_path`. */
 export function parseTarget(rawUrl: string): Target {
-  if (rawUrl.charCodeAt(0) !== 47 /* / */) throw new RelayError('invalid_path', 'The request target must be a path (origin-form).');
+  // `//host/…` is how a scheme-relative URL starts: refused like absolute-form, never read as a path.
+  if (rawUrl.charCodeAt(0) !== 47 /* / */ || rawUrl.charCodeAt(1) === 47) {
+    throw new RelayError('invalid_path', 'The request target must be a path (origin-form).');
+  }
   const q = rawUrl.indexOf('?');
   let path = q === -1 ? rawUrl : rawUrl.slice(0, q);
   const query = q === -1 ? '' : rawUrl.slice(q);

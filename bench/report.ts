@@ -1,0 +1,103 @@
+/** Renders the results and targets tables as markdown, and the machine-readable latest.json. */
+import type { GoalResult } from './goals.js';
+import type { MetricDef, ScenarioCase } from './scenarios/scenario.js';
+import type { Sample, Summary } from './summary.js';
+import type { TargetName } from './targets.js';
+
+export interface ReportMeta {
+  readonly generatedAt: string;
+  readonly machine: string;
+  readonly tools: string;
+  readonly method: string;
+  readonly relayCommand: string;
+  readonly skipped: readonly string[];
+  readonly notes: readonly string[];
+}
+
+export interface ReportInput {
+  readonly meta: ReportMeta;
+  readonly cases: readonly ScenarioCase[];
+  readonly ranTargets: readonly TargetName[];
+  readonly samples: readonly Sample[];
+  readonly summary: Summary;
+  readonly goals: readonly GoalResult[];
+}
+
+function formatNumber(value: number, decimals: number): string {
+  if (!Number.isFinite(value)) return '—';
+  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+function formatRatio(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)}×` : '—';
+}
+
+function formatCell(summary: Summary, metric: MetricDef, target: TargetName, ran: readonly TargetName[]): string {
+  if (!ran.includes(target)) return 'skipped';
+  return formatNumber(summary.read(metric.key, target), metric.decimals);
+}
+
+function renderMetricRows(input: ReportInput, metric: MetricDef): string[] {
+  const { summary, ranTargets } = input;
+  const cells = (['direct', 'nginx', 'relay'] as const).map((t) => formatCell(summary, metric, t, ranTargets));
+  const relay = summary.read(metric.key, 'relay');
+  const ratios = metric.ratios
+    ? [formatRatio(relay / summary.read(metric.key, 'nginx')), formatRatio(relay / summary.read(metric.key, 'direct'))]
+    : ['', ''];
+  const rows = [`| ${metric.label} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`];
+  if (metric.addedVsDirect) {
+    const added = (['nginx', 'relay'] as const).map((t) => formatNumber(summary.readAdded(metric.key, t), metric.decimals));
+    rows.push(`| ↳ added vs direct | — | ${added.join(' | ')} | | |`);
+  }
+  return rows;
+}
+
+function renderGoalRow(goal: GoalResult): string {
+  const verdict = goal.pass === undefined ? 'not run' : goal.pass ? '**PASS**' : '**FAIL**';
+  const show = (value: number): string =>
+    Number.isFinite(value) ? `${formatNumber(value, Math.abs(value) < 10 ? 2 : 0)}${goal.unit === '' ? '' : ` ${goal.unit}`}` : '—';
+  return `| ${goal.label} | ${goal.threshold} | ${show(goal.relay)} | ${verdict} | ${show(goal.nginx)} |`;
+}
+
+export function renderMarkdown(input: ReportInput): string {
+  const { meta } = input;
+  const lines = [
+    `# Relay Bartender benchmark — ${meta.generatedAt}`,
+    '',
+    `- Machine: ${meta.machine}`,
+    `- Tools: ${meta.tools}`,
+    `- Method: ${meta.method}`,
+    `- Relay command: \`${meta.relayCommand}\``,
+    ...meta.skipped.map((note) => `- ${note}`),
+    '',
+    '## Results (median of repetitions; "complete" and "arrived whole" rows take the minimum)',
+    '',
+    '| Metric | direct | nginx | relay | relay/nginx | relay/direct |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const scenarioCase of input.cases) {
+    lines.push(`| **${scenarioCase.title}** | | | | | |`);
+    for (const metric of scenarioCase.metrics) lines.push(...renderMetricRows(input, metric));
+  }
+  lines.push('', '## Targets (relay; nginx measured against the same bar for reference)', '');
+  lines.push('| Target | Threshold | relay | Result | nginx |', '| --- | --- | ---: | --- | ---: |');
+  for (const goal of input.goals) lines.push(renderGoalRow(goal));
+  if (meta.notes.length > 0) lines.push('', '## Notes', '', ...meta.notes.map((note) => `- ${note}`));
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderJson(input: ReportInput): string {
+  const nanToNull = (_key: string, value: unknown): unknown =>
+    typeof value === 'number' && !Number.isFinite(value) ? null : value;
+  return `${JSON.stringify(
+    {
+      meta: input.meta,
+      targets: input.ranTargets,
+      summary: input.summary.toJSON(),
+      goals: input.goals,
+      samples: input.samples,
+    },
+    nanToNull,
+    2,
+  )}\n`;
+}
