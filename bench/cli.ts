@@ -19,11 +19,30 @@ export interface BenchOptions {
   readonly uploadMiB: number;
   readonly allowInstall: boolean;
   readonly pin: boolean;
+  /** Longest wait for a quiet machine before one run, and for all runs together. */
+  readonly quietWaitSeconds: number;
+  readonly quietBudgetSeconds: number;
   readonly outDir: string | undefined;
 }
 
-const FULL = { reps: 3, throughputSeconds: 10, warmupSeconds: 2, latencyRequests: 3_000, streams: [200, 1_000, 5_000] };
-const QUICK = { reps: 1, throughputSeconds: 4, warmupSeconds: 1, latencyRequests: 1_000, streams: [200, 1_000, 5_000] };
+const FULL = {
+  reps: 3,
+  throughputSeconds: 10,
+  warmupSeconds: 2,
+  latencyRequests: 3_000,
+  streams: [200, 1_000, 5_000],
+  quietWaitSeconds: 15,
+  quietBudgetSeconds: 90,
+};
+const QUICK = {
+  reps: 1,
+  throughputSeconds: 4,
+  warmupSeconds: 1,
+  latencyRequests: 1_000,
+  streams: [200, 1_000, 5_000],
+  quietWaitSeconds: 5,
+  quietBudgetSeconds: 20,
+};
 
 export const USAGE = `Usage: npm run bench -- [options]
   --quick               1 repetition, shorter runs (< 3 minutes)
@@ -36,6 +55,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --requests N          scenario B sequential requests (default 3000, quick 1000)
   --streams LIST        scenario C stream counts (default 200,1000,5000)
   --upload-mib N        scenario D upload size in MiB (default 50)
+  --quiet-wait S        before each run, wait up to S seconds for other processes to calm
+                        down (default 15, quick 5; 0 = never wait)
   --no-install          never apt-get install wrk or nginx
   --no-pin              do not pin with taskset
   --out DIR             where latest.md and latest.json go (default bench/results)
@@ -69,6 +90,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Bench
       requests: { type: 'string' },
       streams: { type: 'string' },
       'upload-mib': { type: 'string' },
+      'quiet-wait': { type: 'string' },
       'no-install': { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -93,6 +115,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Bench
     uploadMiB: parsePositive(values['upload-mib'], '--upload-mib') ?? 50,
     allowInstall: !values['no-install'],
     pin: !values['no-pin'],
+    quietWaitSeconds: values['quiet-wait'] === '0' ? 0 : (parsePositive(values['quiet-wait'], '--quiet-wait') ?? mode.quietWaitSeconds),
+    quietBudgetSeconds: values['quiet-wait'] === '0' ? 0 : mode.quietBudgetSeconds,
     outDir: values.out,
   };
 }

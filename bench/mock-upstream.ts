@@ -41,19 +41,28 @@ function createEmptyStats(): MockStats {
   };
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
+// Flat [name, value, …] header lists, built once: writeHead copies nothing per request.
+const COMPLETION_HEADERS = ['content-type', 'application/json', 'content-length', String(COMPLETION_BODY.length)];
+const SSE_HEADERS = ['content-type', 'text/event-stream', 'cache-control', 'no-cache'];
 const STREAM_MARKER = Buffer.from('"stream":true');
 const MAPPED_MARKER = Buffer.from(`"${MAPPED_MODEL}"`);
 const INJECTED_AUTH = `Bearer ${BACKEND_API_KEY}`;
 
 function sendJson(res: ServerResponse, status: number, body: Buffer | string): void {
-  res.writeHead(status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))]);
   res.end(body);
 }
 
-function streamChunks(res: ServerResponse, options: MockOptions, stats: MockStats): void {
-  const chunks = Array.from({ length: options.chunks }, (_, i) => createSseChunk(i));
+/** Reads one header from rawHeaders without materialising req.headers. */
+function readRawHeader(req: IncomingMessage, lowerName: string): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]?.length === lowerName.length && raw[i]?.toLowerCase() === lowerName) return raw[i + 1];
+  }
+  return undefined;
+}
+
+function streamChunks(res: ServerResponse, options: MockOptions, stats: MockStats, chunks: readonly Buffer[]): void {
   stats.streamsStarted += 1;
   stats.activeStreams += 1;
   stats.peakStreams = Math.max(stats.peakStreams, stats.activeStreams);
@@ -68,7 +77,7 @@ function streamChunks(res: ServerResponse, options: MockOptions, stats: MockStat
   };
   const writeNext = (): void => {
     if (!open) return;
-    const chunk = chunks[next];
+    const chunk = next < options.chunks ? chunks[next] : undefined;
     next += 1;
     if (chunk === undefined) {
       stats.streamsFinished += 1;
@@ -84,14 +93,24 @@ function streamChunks(res: ServerResponse, options: MockOptions, stats: MockStat
   writeNext();
 }
 
-function handleChat(req: IncomingMessage, res: ServerResponse, options: MockOptions, stats: MockStats): void {
+function handleChat(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: MockOptions,
+  stats: MockStats,
+  chunks: readonly Buffer[],
+): void {
   const parts: Buffer[] = [];
   req.on('data', (part: Buffer) => parts.push(part));
   req.on('end', () => {
     const body = parts.length === 1 ? (parts[0] ?? Buffer.alloc(0)) : Buffer.concat(parts);
     if (body.includes(MAPPED_MARKER)) stats.mappedModel += 1;
-    if (body.includes(STREAM_MARKER)) streamChunks(res, options, stats);
-    else sendJson(res, 200, COMPLETION_BODY);
+    if (body.includes(STREAM_MARKER)) {
+      streamChunks(res, options, stats, chunks);
+    } else {
+      res.writeHead(200, COMPLETION_HEADERS);
+      res.end(COMPLETION_BODY);
+    }
   });
 }
 
@@ -107,6 +126,7 @@ function handleUpload(req: IncomingMessage, res: ServerResponse, stats: MockStat
 }
 
 function createHandler(options: MockOptions, state: { stats: MockStats }) {
+  const chunks = Array.from({ length: options.chunks }, (_, i) => Buffer.from(createSseChunk(i)));
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     if (url === '/__bench/stats') return sendJson(res, 200, JSON.stringify(state.stats));
@@ -118,9 +138,10 @@ function createHandler(options: MockOptions, state: { stats: MockStats }) {
       return sendJson(res, 200, '{}');
     }
     state.stats.requests += 1;
-    if (req.headers.authorization === INJECTED_AUTH) state.stats.injectedKey += 1;
+    res.sendDate = false;
+    if (readRawHeader(req, 'authorization') === INJECTED_AUTH) state.stats.injectedKey += 1;
     if (req.method === 'POST' && url.startsWith('/v1/chat/completions')) {
-      return handleChat(req, res, options, state.stats);
+      return handleChat(req, res, options, state.stats, chunks);
     }
     if (req.method === 'POST' && url.startsWith('/v1/audio/transcriptions')) {
       return handleUpload(req, res, state.stats);

@@ -3,6 +3,7 @@
  * relay), so slow drift of the machine hits all targets alike. Every run gets a fresh proxy.
  */
 import type { BenchContext } from './context.js';
+import { createQuietGate, type QuietGate } from './quiet-gate.js';
 import type { ScenarioCase } from './scenarios/scenario.js';
 import { sleep } from './scenarios/scenario.js';
 import type { Sample } from './summary.js';
@@ -18,9 +19,19 @@ function summarizeValues(values: Record<string, number>): string {
     .join(' ');
 }
 
-async function runOne(ctx: BenchContext, scenarioCase: ScenarioCase, target: Target, rep: number): Promise<Sample | undefined> {
+const QUIET_THRESHOLD_PCT = 15;
+
+async function runOne(
+  ctx: BenchContext,
+  gate: QuietGate,
+  scenarioCase: ScenarioCase,
+  target: Target,
+  rep: number,
+): Promise<Sample | undefined> {
   const label = `[${scenarioCase.key} rep ${rep}/${ctx.options.reps}] ${target.name}`;
-  process.stderr.write(`${label} …\n`);
+  const foreign = ctx.options.quietWaitSeconds > 0 ? await gate.waitForQuiet() : Number.NaN;
+  const noisy = foreign >= QUIET_THRESHOLD_PCT ? ` (machine busy: other processes at ${Math.round(foreign)}% CPU)` : '';
+  process.stderr.write(`${label} …${noisy}\n`);
   let running: RunningTarget | undefined;
   try {
     running = await target.start(ctx);
@@ -44,15 +55,27 @@ export async function runCases(
 ): Promise<Sample[]> {
   const samples: Sample[] = [];
   const runnable = targets.filter((target) => target.skipNote === undefined);
+  const gate = createQuietGate(ctx, {
+    thresholdPct: QUIET_THRESHOLD_PCT,
+    windowMs: 300,
+    maxWaitPerRunMs: ctx.options.quietWaitSeconds * 1_000,
+    totalBudgetMs: ctx.options.quietBudgetSeconds * 1_000,
+  });
   for (const scenarioCase of cases) {
     for (let rep = 1; rep <= ctx.options.reps; rep += 1) {
       for (const target of runnable) {
         if (!scenarioCase.targets.includes(target.name)) continue;
-        const sample = await runOne(ctx, scenarioCase, target, rep);
+        const sample = await runOne(ctx, gate, scenarioCase, target, rep);
         if (sample !== undefined) samples.push(sample);
         await sleep(200); // let sockets close and the mock settle between runs
       }
     }
+  }
+  if (gate.stats.waitedMs > 1_000 || gate.stats.noisyStarts > 0) {
+    ctx.notes.push(
+      `Shared machine: waited ${Math.round(gate.stats.waitedMs / 1_000)} s in total for other processes to calm down; ` +
+        `${gate.stats.noisyStarts} run(s) started while other processes used ≥ ${QUIET_THRESHOLD_PCT}% CPU (see the "other processes" rows).`,
+    );
   }
   return samples;
 }

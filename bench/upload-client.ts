@@ -2,8 +2,7 @@
  * Streams a multipart/form-data upload generated on the fly: one 64 KiB buffer is written again
  * and again with backpressure, so the client never holds the file in memory.
  */
-import { once } from 'node:events';
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import { CLIENT_API_KEY } from './payloads.js';
 
 const PIECE = Buffer.alloc(64 * 1024, 'relay-bartender-upload-');
@@ -32,6 +31,19 @@ function* generateFileBytes(fileBytes: number): Generator<Buffer> {
   for (let i = 0; i < whole; i += 1) yield PIECE;
   const rest = fileBytes - whole * PIECE.length;
   if (rest > 0) yield PIECE.subarray(0, rest);
+}
+
+/** Resolves on 'drain' or 'close', whichever comes first, and leaves no listener behind. */
+function waitForDrain(req: ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      req.off('drain', done);
+      req.off('close', done);
+      resolve();
+    };
+    req.on('drain', done);
+    req.on('close', done);
+  });
 }
 
 function readBytesField(body: string): number {
@@ -74,7 +86,7 @@ export async function sendUpload(url: string, fileBytes: number, timeoutMs: numb
     req.write(envelope.head);
     for (const piece of generateFileBytes(fileBytes)) {
       if (req.destroyed) return;
-      if (!req.write(piece)) await Promise.race([once(req, 'drain'), once(req, 'close')]);
+      if (!req.write(piece)) await waitForDrain(req);
     }
     req.end(envelope.tail);
   };

@@ -27,6 +27,6 @@ export interface RelayState {
   shuttingDown: boolean;
   /** Called when inflight drops to zero during shutdown. */
   onIdle: (() => void) | undefined;
-  /** Called once the shutdown grace is over, before connections are cut (open WebSocket sessions close with 1001). */
-  onShutdown?: Set<() => void>;
+  /** Called once the shutdown grace is over, before connections are cut; awaited (open WebSocket sessions close with 1001). */
+  onShutdown?: Set<() => Promise<void> | void>;
 }

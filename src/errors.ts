@@ -22,6 +22,7 @@ interface CatalogEntry {
 const CATALOG = {
   invalid_json: { status: 400, type: 'invalid_request_error', message: 'The request body is not valid JSON.' },
   invalid_path: { status: 400, type: 'invalid_request_error', message: 'The request path is not allowed.' },
+  invalid_multipart: { status: 400, type: 'invalid_request_error', message: 'The multipart/form-data body is malformed.' },
   bad_request: { status: 400, type: 'invalid_request_error', message: 'The request could not be parsed.' },
   request_too_large: { status: 413, type: 'invalid_request_error', message: 'The request body is too large.' },
   headers_too_large: { status: 431, type: 'invalid_request_error', message: 'The request headers are too large.' },

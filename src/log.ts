@@ -1,5 +1,4 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { build as buildPretty } from 'pino-pretty';
 
 export type { Logger };
 
@@ -14,7 +13,7 @@ export interface LogConfig {
  * Nothing the relay logs carries a key: request headers are never logged, and the paths below are
  * censored as a second line of defence.
  */
-export function createLogger(config: LogConfig, destination?: DestinationStream): { log: Logger; flush: () => void } {
+export async function createLogger(config: LogConfig, destination?: DestinationStream): Promise<{ log: Logger; flush: () => void }> {
   const pretty = config.format === 'pretty' || (config.format === 'auto' && process.stdout.isTTY === true);
   const options = {
     level: config.level,
@@ -26,6 +25,8 @@ export function createLogger(config: LogConfig, destination?: DestinationStream)
   };
   if (destination !== undefined) return { log: pino(options, destination), flush: () => undefined };
   if (pretty) {
+    // Loaded only when used: it costs start-up time and memory a JSON-logging server never needs.
+    const { build: buildPretty } = await import('pino-pretty');
     const stream = buildPretty({ colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
     return { log: pino(options, stream), flush: () => undefined };
   }

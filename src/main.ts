@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { parseCli, USAGE, type CliOptions } from './cli.js';
 import { ConfigError, loadConfig, type RelayConfig } from './config/load.js';
 import { toPrintableConfig } from './config/print.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { createRelay } from './relay.js';
 import { fingerprint } from './secret.js';
 
@@ -42,7 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const { log, flush } = createLogger(config.log);
+  const { log, flush } = await createLogger(config.log);
   const relay = createRelay(config, log);
   warnAboutOpenRelay(config, log);
   if (!cli.configGiven && !existsSync(cli.config)) log.warn({ config: cli.config }, `no ${cli.config} found: running on the defaults`);
@@ -101,7 +101,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** The seed's "hide the key" makes an open relay: anyone who reaches it spends the owner's key. */
-function warnAboutOpenRelay(config: RelayConfig, log: ReturnType<typeof createLogger>['log']): void {
+function warnAboutOpenRelay(config: RelayConfig, log: Logger): void {
   if (config.backend.api_key === '' || config.auth.keys.length > 0 || isLoopback(config.server.host)) return;
   log.warn(
     { host: config.server.host },

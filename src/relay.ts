@@ -53,7 +53,7 @@ async function shutdown(server: Server, ctx: RelayContext, graceMs: number): Pro
       };
     });
   }
-  for (const close of ctx.state.onShutdown ?? []) close();
+  await Promise.all([...(ctx.state.onShutdown ?? [])].map((close) => close()));
   server.closeAllConnections();
   await closed;
   await ctx.upstream.close().catch(() => undefined);

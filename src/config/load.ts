@@ -63,12 +63,15 @@ export function parseConfig(text: string, file: string, env: Env, overrides: Con
       problems.map((p) => `${p.path}: environment variable ${p.variable} is not set (write \${${p.variable}:-} to allow it empty)`),
     );
   }
-  const withOverrides = applyOverrides(value as Record<string, unknown>, overrides);
-  const result = configSchema.safeParse(withOverrides);
-  if (!result.success) {
-    throw new ConfigError(file, result.error.issues.flatMap((issue) => describeIssue(issue, withOverrides)));
-  }
-  return deepFreeze(result.data);
+  // The file is checked as written first, so a bad value is reported even when a flag would replace it.
+  validate(value, file);
+  return deepFreeze(validate(applyOverrides(value as Record<string, unknown>, overrides), file));
+}
+
+function validate(tree: unknown, file: string): RawRelayConfig {
+  const result = configSchema.safeParse(tree);
+  if (!result.success) throw new ConfigError(file, result.error.issues.flatMap((issue) => describeIssue(issue, tree)));
+  return result.data;
 }
 
 function applyOverrides(tree: Record<string, unknown>, o: ConfigOverrides): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { RelayError } from '../errors.js';
 import type { ModelResolver } from './model-policy.js';
 
 /**
@@ -44,7 +45,7 @@ export class MultipartModelRewriter extends Transform {
 
   override _flush(callback: TransformCallback): void {
     if (this.#phase === 'model') {
-      callback(new Error('multipart body ended inside the model field'));
+      callback(new RelayError('invalid_multipart', 'The multipart body ended inside the model field.'));
       return;
     }
     this.#emit(this.#pending);
@@ -72,7 +73,7 @@ export class MultipartModelRewriter extends Transform {
         }
         const end = data.indexOf(HEADER_END, at);
         if (end === -1) {
-          if (data.length - at > MAX_HEADER_BLOCK) throw new Error('multipart part headers are too large');
+          if (data.length - at > MAX_HEADER_BLOCK) throw new RelayError('invalid_multipart', 'A multipart part has headers over 16 KiB.');
           this.#pending = data.subarray(at);
           return;
         }
@@ -87,7 +88,7 @@ export class MultipartModelRewriter extends Transform {
         // Keep back what could be the first bytes of a delimiter split across chunks.
         const keep = Math.min(data.length - at, this.#delimiter.length - 1);
         if (this.#phase === 'model') {
-          if (data.length - at > MAX_MODEL_VALUE) throw new Error('multipart model field is too large');
+          if (data.length - at > MAX_MODEL_VALUE) throw new RelayError('invalid_multipart', 'The multipart model field is over 4 KiB.');
           this.#pending = data.subarray(at);
           return;
         }
@@ -123,11 +124,13 @@ export class MultipartModelRewriter extends Transform {
   }
 }
 
-/** `form-data; name="model"` (the name token may be quoted or bare, any case of the header name). */
+/**
+ * `form-data; name="model"`: the header and parameter names are case-insensitive, the field name is
+ * not (RFC 7578 §4.2), so `name="Model"` is another field. The value may be quoted or a bare token.
+ */
 function isModelField(headerBlock: Buffer): boolean {
-  const text = headerBlock.toString('latin1');
-  const match = /^content-disposition:[^\r\n]*;\s*name\s*=\s*(?:"model"|model)\s*(?:;|\r|$)/im.exec(text);
-  return match !== null;
+  const disposition = /^content-disposition:([^\r\n]*)/im.exec(headerBlock.toString('latin1'))?.[1];
+  return disposition !== undefined && /;\s*[nN][aA][mM][eE]\s*=\s*(?:"model"|model)\s*(?:;|$)/.test(disposition);
 }
 
 /** The boundary of a multipart content type, or undefined. */

@@ -39,7 +39,9 @@ export async function prepareBody(req: IncomingMessage, options: BodyOptions): P
     return { body: null, contentLength: declared, asked: undefined, sent: undefined };
   }
   const type = req.headers['content-type'] ?? '';
-  if (options.readModel) {
+  const encoding = req.headers['content-encoding'];
+  // A compressed body is not read: its model cannot be seen without inflating it, so it passes as sent.
+  if (options.readModel && (encoding === undefined || encoding === 'identity')) {
     const strictJson = JSON_TYPE.test(type);
     if (strictJson || type === '' || LOOSE_TYPE.test(type)) {
       if (declared !== undefined && declared > options.maxBodySize) throw tooLarge(options.maxBodySize);

@@ -29,8 +29,11 @@ export interface BridgeOptions {
 }
 
 export interface Bridge {
-  /** Closes both sides with this code (idle timeout, shutdown); sockets that don't answer are cut after a while. */
-  close(code: number, reason: string): void;
+  /**
+   * Closes both sides with this code (idle timeout, shutdown); sockets that don't answer are cut
+   * after CLOSE_GRACE_MS. Resolves when the session has ended (onEnd has run).
+   */
+  close(code: number, reason: string): Promise<void>;
 }
 
 const HIGH_WATER = 1024 * 1024;
@@ -44,10 +47,12 @@ export function bridge(client: WebSocket, backend: WebSocket, options: BridgeOpt
   const stats: BridgeStats = { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, closeCode: undefined, closedBy: undefined };
   const closed = { client: false, backend: false };
   let killTimer: NodeJS.Timeout | undefined;
-  const idle = options.idleTimeoutMs > 0 ? setTimeout(() => closeBoth(1001, 'idle timeout'), options.idleTimeoutMs) : undefined;
+  let markEnded: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (markEnded = resolve));
+  const idle = options.idleTimeoutMs > 0 ? setTimeout(() => void closeBoth(1001, 'idle timeout'), options.idleTimeoutMs) : undefined;
   const touch = idle === undefined ? () => undefined : () => idle.refresh();
 
-  const closeBoth = (code: number, reason: string): void => {
+  const closeBoth = (code: number, reason: string): Promise<void> => {
     if (stats.closedBy === undefined) {
       stats.closedBy = 'relay';
       stats.closeCode = code;
@@ -57,6 +62,7 @@ export function bridge(client: WebSocket, backend: WebSocket, options: BridgeOpt
       client.terminate();
       backend.terminate();
     }, CLOSE_GRACE_MS);
+    return ended;
   };
 
   const join = (side: BridgeSide, from: WebSocket, to: WebSocket, rewrite: ((data: Buffer) => Buffer) | undefined): void => {
@@ -101,6 +107,7 @@ export function bridge(client: WebSocket, backend: WebSocket, options: BridgeOpt
         if (idle !== undefined) clearTimeout(idle);
         if (killTimer !== undefined) clearTimeout(killTimer);
         options.onEnd(stats);
+        markEnded();
       }
     });
   };

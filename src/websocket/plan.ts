@@ -42,7 +42,7 @@ export function planUpstream(ctx: RelayContext, req: IncomingMessage, session: W
     protocols: toUpstreamProtocols(offered, { dropKeys: ctx.config.backend.api_key !== '', accessProtocol: access.protocol }),
     headers: toHandshakeHeaders(req.rawHeaders, ctx.headerPolicy, {
       accessHeader: access.header,
-      add: session.idFromClient ? [] : ['x-request-id', session.id],
+      add: ['x-request-id', session.id],
       clientAddress: req.socket.remoteAddress,
     }),
   };

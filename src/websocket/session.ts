@@ -13,8 +13,8 @@ const VALID_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
  * access-log line written when it ends.
  */
 export class WsSession {
+  /** The client's x-request-id when valid, else a new one: sent upstream, returned, logged. */
   readonly id: string;
-  readonly idFromClient: boolean;
   readonly start = performance.now();
   path = '';
   asked: string | undefined;
@@ -38,8 +38,7 @@ export class WsSession {
     this.#ctx = ctx;
     this.#req = req;
     const given = req.headers['x-request-id'];
-    this.idFromClient = typeof given === 'string' && VALID_REQUEST_ID.test(given);
-    this.id = this.idFromClient ? (given as string) : randomUUID();
+    this.id = typeof given === 'string' && VALID_REQUEST_ID.test(given) ? given : randomUUID();
     ctx.state.inflight++;
   }
 

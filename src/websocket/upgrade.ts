@@ -54,7 +54,7 @@ export function createUpgradeHandler(ctx: RelayContext): UpgradeHandler {
     // 'handshake' until the client has its answer: an error, the backend's refusal, or a 101 and the bridge.
     let phase: 'handshake' | 'answered' | 'bridged' = 'handshake';
     let upstream: WebSocket | undefined;
-    let onShutdown = (): void => fail(new RelayError('shutting_down'));
+    let onShutdown = (): Promise<void> | void => fail(new RelayError('shutting_down'));
     const end = (): void => {
       hooks.delete(onShutdown);
       session.end();

@@ -64,9 +64,10 @@ export const echo: ConnectionScript = (conn) => {
 
 /**
  * A WebSocket backend on 127.0.0.1 that records every handshake (path, query, headers, subprotocols)
- * and every message, and picks the `realtime` subprotocol when offered (as OpenAI does), else the first.
+ * and every message (unless keepMessages is false, for floods), and picks the `realtime` subprotocol when offered (as OpenAI does), else the first.
  */
-export async function startMockWsBackend(initial: ConnectionScript = echo): Promise<MockWsBackend> {
+export async function startMockWsBackend(initial: ConnectionScript = echo, options: { keepMessages?: boolean } = {}): Promise<MockWsBackend> {
+  const keep = options.keepMessages ?? true;
   let current = initial;
   let refusal: Refusal | undefined;
   const handshakes: RecordedHandshake[] = [];
@@ -115,6 +116,7 @@ export async function startMockWsBackend(initial: ConnectionScript = echo): Prom
       const msgWaiters: ((m: ReceivedMessage) => void)[] = [];
       let seen = 0;
       ws.on('message', (data: RawData, isBinary: boolean) => {
+        if (!keep) return;
         const m = { data: Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), isBinary };
         messages.push(m);
         const w = msgWaiters.shift();

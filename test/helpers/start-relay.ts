@@ -45,7 +45,7 @@ export async function startRelay(config: Record<string, unknown>): Promise<Runni
       cb();
     },
   });
-  const { log: logger } = createLogger({ level: parsed.log.level, format: 'json' }, sink);
+  const { log: logger } = await createLogger({ level: parsed.log.level, format: 'json' }, sink);
   const relay = createRelay(parsed, logger);
   relay.server.listen(0, '127.0.0.1');
   await once(relay.server, 'listening');

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { runCli, writeConfig } from '../helpers/spawn-relay.js';
+import { runCliBounded as runCli } from '../helpers/run-cli-bounded.js';
+import { writeConfig } from '../helpers/spawn-relay.js';
 
 const BACKEND_KEY = 'sk-backend-SECRET-4f9a2c7e1b';
 const FILE_KEY = 'rk-client-SECRET-file-0001';
@@ -25,7 +26,7 @@ auth:
     - "\${CLIENT_KEY}"
 `;
 
-test('--check prints the effective config with every secret masked and exits 0', { timeout: 10_000 }, async () => {
+test('--check prints the effective config with every secret masked and exits 0', { timeout: 30_000 }, async () => {
   const file = writeConfig(GOOD);
   const { code, stdout, stderr } = await runCli(['--check', '-c', file], { CLIENT_KEY: ENV_KEY });
   assert.equal(code, 0, stderr);
@@ -50,7 +51,7 @@ test('--check prints the effective config with every secret masked and exits 0',
   assert.ok(!stdout.includes('listening'), '--check does not start the relay');
 });
 
-test('--check shows the -p and --host overrides in the effective config', { timeout: 10_000 }, async () => {
+test('--check shows the -p and --host overrides in the effective config', { timeout: 30_000 }, async () => {
   const { code, stdout } = await runCli(['--check', '-c', writeConfig(GOOD), '-p', '7001', '--host', '127.0.0.1'], { CLIENT_KEY: ENV_KEY });
   assert.equal(code, 0);
   const json = JSON.parse(stdout.slice(stdout.indexOf('{'), stdout.lastIndexOf('}') + 1)) as { server: { port: number; host: string } };
@@ -58,7 +59,7 @@ test('--check shows the -p and --host overrides in the effective config', { time
   assert.equal(json.server.host, '127.0.0.1');
 });
 
-test('--check with a bad config exits 1 naming the file, the key and the problem', { timeout: 10_000 }, async () => {
+test('--check with a bad config exits 1 naming the file, the key and the problem', { timeout: 30_000 }, async () => {
   const file = writeConfig('server:\n  prot: 9000\nbackend:\n  api_key: "sk-bad-config-SECRET"\n');
   const { code, stdout, stderr } = await runCli(['--check', '-c', file]);
   assert.equal(code, 1);
@@ -69,7 +70,7 @@ test('--check with a bad config exits 1 naming the file, the key and the problem
   assert.ok(!printed.includes('SECRET'));
 });
 
-test('--check with a missing environment variable exits 1 naming the key and the variable', { timeout: 10_000 }, async () => {
+test('--check with a missing environment variable exits 1 naming the key and the variable', { timeout: 30_000 }, async () => {
   const file = writeConfig(GOOD);
   const { code, stdout, stderr } = await runCli(['--check', '-c', file]);
   assert.equal(code, 1);

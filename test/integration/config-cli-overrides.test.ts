@@ -24,7 +24,7 @@ after(async () => {
   occupied.close();
 });
 
-test('-p 0 and --host 127.0.0.1 override server.port and server.host from the config', { timeout: 15_000 }, async () => {
+test('-p 0 and --host 127.0.0.1 override server.port and server.host from the config', { timeout: 30_000 }, async () => {
   const file = writeConfig(`server:\n  port: ${occupiedPort}\n  host: "203.0.113.7"\nbackend:\n  base_url: "http://127.0.0.1:9"\n`);
   relay = await spawnRelay(['-c', file, '-p', '0', '--host', '127.0.0.1']);
   assert.notEqual(relay.port, occupiedPort);

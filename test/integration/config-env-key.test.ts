@@ -32,7 +32,7 @@ after(async () => {
   await upstream.close();
 });
 
-test('reads ${TEST_KEY} from the environment and sends it to the backend as the key', { timeout: 10_000 }, async () => {
+test('reads ${TEST_KEY} from the environment and sends it to the backend as the key', { timeout: 30_000 }, async () => {
   const client = new OpenAI({ apiKey: 'sk-client-anything', baseURL: `${relay.url}/v1`, maxRetries: 0 });
   const pending = upstream.nextRequest();
   const completion = await client.chat.completions.create({ model: 'gpt-4', messages: [{ role: 'user', content: 'Hello!' }] });

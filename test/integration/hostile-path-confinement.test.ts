@@ -55,6 +55,22 @@ for (const target of HOSTILE_TARGETS) {
   });
 }
 
+/**
+ * Dot segments with path parameters: servlet-style backends (Tomcat, Jetty behind Spring) drop `;…`
+ * and then resolve `..`, so `/v1/..;/admin` leaves the base path there.
+ */
+const PARAMETER_DOT_TARGETS: readonly string[] = ['/v1/..;/admin', '/v1/%2e%2e;jsessionid=x/admin', '/v1/.;/models'];
+
+test('refuses dot segments carrying a path parameter (`..;`) with a 400 and never forwards them', { timeout: 10_000 }, async () => {
+  for (const target of PARAMETER_DOT_TARGETS) {
+    const before = upstream.requests.length;
+    const res = await rawGet(relay.port, target);
+    assert.equal(res.status, 400, `status for ${target}: ${res.raw}`);
+    assert.equal(toOpenAIError(res.body).type, 'invalid_request_error');
+    assert.deepEqual((await requestsBesidesSentinel(relay, upstream, { since: before })).map((r) => r.url), []);
+  }
+});
+
 /** Legitimate targets with dots, encoded characters and query strings: they arrive byte for byte. */
 const LEGIT_TARGETS: readonly string[] = [
   '/v1/models/gpt-3.5-turbo',
