@@ -32,10 +32,11 @@ export function startMachineWatch(pids: readonly number[], clockTicks: number): 
       const cpusAfter = readCpuTimes();
       const wallSeconds = (performance.now() - startedAt) / 1_000;
       const ours = (readSelfTicksWithChildren() - selfBefore) / clockTicks + readCpuSeconds(livePids, clockTicks) - oursBefore;
-      const machineBusy = cpusAfter.reduce(
-        (sum, after, cpu) => sum + (after.busy - (cpusBefore[cpu]?.busy ?? after.busy)) / clockTicks,
-        0,
-      );
+      // Processes are charged user + system time only, so softirq stays out of the comparison.
+      const machineBusy = cpusAfter.reduce((sum, after, cpu) => {
+        const before = cpusBefore[cpu] ?? after;
+        return sum + (after.busy - after.softirq - (before.busy - before.softirq)) / clockTicks;
+      }, 0);
       return {
         cpu0BusyPct: toBusyPercent(cpusBefore[0], cpusAfter[0]),
         cpu1BusyPct: toBusyPercent(cpusBefore[1], cpusAfter[1]),

@@ -122,8 +122,10 @@ export function startRssSampler(pids: readonly number[], intervalMs: number): Rs
 }
 
 export interface CpuTimes {
-  /** user + nice + system + irq ticks (softirq left out: loopback traffic lands there). */
+  /** user + nice + system + irq + softirq ticks. */
   readonly busy: number;
+  /** softirq alone: loopback packet processing, not charged to any process. */
+  readonly softirq: number;
   readonly total: number;
 }
 
@@ -137,7 +139,8 @@ export function readCpuTimes(): CpuTimes[] {
       .split(/\s+/)
       .map(Number);
     result[Number(match[1])] = {
-      busy: user + nice + system + irq,
+      busy: user + nice + system + irq + softirq,
+      softirq,
       total: user + nice + system + idle + iowait + irq + softirq + steal,
     };
   }

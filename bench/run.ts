@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { selectCases } from './cases.js';
 import { createChildRegistry, type ChildRegistry } from './children.js';
 import { USAGE, parseCli, type BenchOptions } from './cli.js';
+import { diagnoseSummary } from './diagnostics.js';
 import { createGoals, evaluateGoals } from './goals.js';
 import { runCases } from './orchestrate.js';
 import { renderJson, renderMarkdown } from './report.js';
@@ -67,7 +68,7 @@ async function runBench(options: BenchOptions, registry: ChildRegistry, pinned: 
         `measuring took ${seconds} s`,
       relayCommand: options.relayCommand,
       skipped: targets.flatMap((t) => (t.skipNote === undefined ? [] : [t.skipNote])),
-      notes: ctx.notes,
+      notes: [...diagnoseSummary(summary, options.streams), ...ctx.notes],
     },
     cases,
     ranTargets: targets.filter((t) => t.skipNote === undefined).map((t) => t.name),

@@ -28,6 +28,7 @@ const CATALOG = {
   headers_too_large: { status: 431, type: 'invalid_request_error', message: 'The request headers are too large.' },
   request_timeout: { status: 408, type: 'invalid_request_error', message: 'The request was not received in time.' },
   invalid_api_key: { status: 401, type: 'authentication_error', message: 'Incorrect or missing API key for this relay.' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error', message: 'Method not allowed.' },
   not_found: { status: 404, type: 'invalid_request_error', message: 'Unknown endpoint.' },
   upstream_unreachable: { status: 502, type: 'api_error', message: 'The backend could not be reached.' },
   upstream_connection_error: { status: 502, type: 'api_error', message: 'The connection to the backend failed.' },

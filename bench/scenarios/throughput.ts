@@ -23,9 +23,11 @@ async function measureThroughput(ctx: BenchContext, target: RunningTarget): Prom
   const usage = machine.stop(watched);
   const stats = await ctx.mock.readStats();
   const share = (count: number): number => (stats.requests === 0 ? 0 : (100 * count) / stats.requests);
+  const cpuPerRequest = pids.length === 0 || result.requests === 0 ? Number.NaN : (cpuSeconds / result.requests) * 1e6;
   return {
     'a.rps': result.rps,
-    'a.cpu_us_per_req': pids.length === 0 || result.requests === 0 ? Number.NaN : (cpuSeconds / result.requests) * 1e6,
+    'a.cpu_us_per_req': cpuPerRequest,
+    'a.capacity_rps': 1e6 / cpuPerRequest,
     'a.errors': result.errors,
     'a.key_injected_pct': share(stats.injectedKey),
     'a.model_mapped_pct': share(stats.mappedModel),
@@ -42,6 +44,7 @@ export function createThroughputCase(connections: number): ScenarioCase {
     metrics: [
       defineMetric('a.rps', 'A throughput (req/s)', 0),
       defineMetric('a.cpu_us_per_req', 'A proxy CPU per request (µs)', 1),
+      defineMetric('a.capacity_rps', 'A CPU-bound capacity = 1 s ÷ CPU per request (req/s)', 0),
       defineMetric('a.errors', 'A errors (non-2xx + socket)', 0, { ratios: false }),
       defineMetric('a.key_injected_pct', 'A upstream saw injected key (%)', 0, { ratios: false }),
       defineMetric('a.model_mapped_pct', 'A upstream saw mapped model (%)', 0, { ratios: false }),

@@ -18,15 +18,21 @@ export function createRequestListener(ctx: RelayContext): (req: IncomingMessage,
     if (method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
       // A CORS preflight is the relay's to answer; it never reaches the backend.
       ex.path = url.split('?')[0] ?? url;
-      const headers = [...ex.baseHeaders.slice(0, 2), ...ctx.cors.preflightHeaders(req.headers.origin, req.headers['access-control-request-headers']), 'content-length', '0'];
+      const headers = [
+        ...ex.baseHeaders.slice(0, 2),
+        ...ctx.cors.preflightHeaders(req.headers.origin, req.headers['access-control-request-headers']),
+        'server-timing', ex.serverTiming(),
+        'content-length', '0',
+      ];
       res.writeHead(204, headers);
       res.end();
       return;
     }
     if (url === '/health' || url.startsWith('/health?')) {
       ex.path = '/health';
-      if (method === 'GET' || method === 'HEAD') sendJson(res, 200, HEALTH_BODY, [...ex.baseHeaders, 'cache-control', 'no-store'], method === 'HEAD');
-      else sendJson(res, 405, JSON.stringify({ error: { message: 'Use GET or HEAD.', type: 'invalid_request_error', code: 'method_not_allowed', param: null } }), [...ex.baseHeaders, 'allow', 'GET, HEAD']);
+      const headers = [...ex.baseHeaders, 'server-timing', ex.serverTiming()];
+      if (method === 'GET' || method === 'HEAD') sendJson(res, 200, HEALTH_BODY, [...headers, 'cache-control', 'no-store'], method === 'HEAD');
+      else sendError(res, new RelayError('method_not_allowed', 'Use GET or HEAD for /health.'), [...headers, 'allow', 'GET, HEAD']);
       return;
     }
     try {
@@ -50,7 +56,7 @@ function fail(ctx: RelayContext, res: ServerResponse, ex: Exchange, err: unknown
   ex.error = error;
   if (ex.clientGone) return;
   if (res.headersSent) res.destroy();
-  else sendError(res, error, ex.baseHeaders);
+  else sendError(res, error, [...ex.baseHeaders, 'server-timing', ex.serverTiming()]);
 }
 
 /** Transport errors carry a string code (ECONNREFUSED, UND_ERR_*); a TypeError from our own code does not. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RelayContext } from '../context.js';
@@ -27,12 +28,14 @@ export function createRelayServer(ctx: RelayContext): Server {
     },
     createRequestListener(ctx),
   );
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  const cors = ctx.cors.responseHeaders(undefined);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, cors));
   if (ctx.config.websocket.enabled) server.on('upgrade', createUpgradeHandler(ctx));
   return server;
 }
 
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+/** A request Node's parser refused never reaches a handler: answer it here, OpenAI-shaped, and close. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, cors: readonly string[]): void {
   if (!socket.writable || err.code === 'ECONNRESET') {
     socket.destroy();
     return;
@@ -44,6 +47,13 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   const body = toErrorBody(error);
   socket.end(
     `HTTP/1.1 ${error.status} ${error.status === 431 ? 'Request Header Fields Too Large' : error.status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+      `x-request-id: ${randomUUID()}\r\n${toHeaderLines(cors)}` +
       `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+}
+
+function toHeaderLines(flat: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < flat.length; i += 2) out += `${flat[i] ?? ''}: ${flat[i + 1] ?? ''}\r\n`;
+  return out;
 }

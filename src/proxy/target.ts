@@ -4,7 +4,7 @@ import { RelayError } from '../errors.js';
  * Where a request goes: always the backend's base path plus the request's path, never anywhere else.
  * The host is fixed by the upstream pool (its origin), so only the path is decided here, and no
  * request target can leave the base path: absolute-form targets are refused, dot-segments in any
- * spelling (`..`, `%2e%2e`, `.%2E`, behind an encoded slash or backslash) are refused, and repeated
+ * spelling (`..`, `%2e%2e`, `.%2E`, `..;param`, behind an encoded slash or backslash) are refused, and repeated
  * slashes are folded so an inner `//` stays a path.
  */
 
@@ -42,10 +42,7 @@ export function toUpstreamPath(basePath: string, target: Target): string {
 }
 
 function hasDotSegment(path: string): boolean {
-  if (!path.includes('.')) {
-    if (!path.includes('%')) return false;
-    if (!/%2e/i.test(path)) return false;
-  }
+  if (!path.includes('.') && !/%2e/i.test(path)) return false;
   let decoded: string;
   try {
     decoded = decodeURIComponent(path);
@@ -53,7 +50,9 @@ function hasDotSegment(path: string): boolean {
     throw new RelayError('invalid_path', 'The request path has an invalid percent-encoding.');
   }
   for (const segment of decoded.split(/[/\\]/)) {
-    if (segment === '.' || segment === '..') return true;
+    // `..;jsessionid=x` is `..` to servlet-style backends, which drop path parameters before resolving.
+    const name = segment.includes(';') ? segment.slice(0, segment.indexOf(';')) : segment;
+    if (name === '.' || name === '..') return true;
   }
   return false;
 }
