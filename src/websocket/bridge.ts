@@ -18,6 +18,8 @@ export interface BridgeStats {
   /** The code of the close that ended the session (the first one). */
   closeCode: number | undefined;
   closedBy: BridgeSide | 'relay' | undefined;
+  /** ws's code for a protocol violation by a side (e.g. WS_ERR_UNSUPPORTED_MESSAGE_LENGTH over maxPayload). */
+  error: string | undefined;
 }
 
 export interface BridgeOptions {
@@ -44,7 +46,7 @@ const CLOSE_GRACE_MS = 2000;
 const GONE = { client: { code: 1001, reason: 'client went away' }, backend: { code: 1014, reason: 'backend connection lost' } } as const;
 
 export function bridge(client: WebSocket, backend: WebSocket, options: BridgeOptions): Bridge {
-  const stats: BridgeStats = { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, closeCode: undefined, closedBy: undefined };
+  const stats: BridgeStats = { framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, closeCode: undefined, closedBy: undefined, error: undefined };
   const closed = { client: false, backend: false };
   let killTimer: NodeJS.Timeout | undefined;
   let markEnded: () => void = () => undefined;
@@ -91,9 +93,11 @@ export function bridge(client: WebSocket, backend: WebSocket, options: BridgeOpt
       touch();
       if (to.readyState === WebSocket.OPEN) to.pong(data);
     });
-    // ws closes the socket itself after an error (a protocol violation, a message over maxPayload);
+    // ws answers a protocol violation (a message over maxPayload: 1009) with a close of its own;
     // the 'close' that follows does the rest.
-    from.on('error', () => undefined);
+    from.on('error', (err: Error & { code?: unknown }) => {
+      stats.error ??= typeof err.code === 'string' ? err.code : 'error';
+    });
     from.on('close', (code: number, reason: Buffer) => {
       closed[side] = true;
       if (stats.closedBy === undefined) {

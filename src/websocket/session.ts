@@ -81,6 +81,7 @@ export class WsSession {
         bytes_out: s?.bytesOut ?? 0,
         close_code: s?.closeCode,
         closed_by: s?.closedBy,
+        ws_error: s?.error,
         upstream_ms: this.upstreamOpen === 0 ? undefined : round(this.upstreamOpen - this.upstreamStart),
         duration_ms: round(performance.now() - this.start),
         backend: this.upstreamStart === 0 ? undefined : this.#ctx.upstream.name,

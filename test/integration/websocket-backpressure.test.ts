@@ -9,11 +9,11 @@ import { wsUrl } from '../helpers/ws-client.js';
  * A slow reader must slow the sender down, not grow the relay's memory. The sender below writes
  * 1 MiB messages only as fast as its own socket takes them, and counts what its kernel accepted:
  * with backpressure that stalls at a few MiB (socket buffers plus the relay's high-water mark);
- * without it the relay would swallow all 160 MiB.
+ * without it the relay would swallow all 128 MiB.
  */
 
 const MiB = 1024 * 1024;
-const COUNT = 160;
+const COUNT = 128;
 /** Socket buffers on loopback plus the relay's 1 MiB high-water mark stay well under this. */
 const BOUND = 48;
 const chunk = Buffer.alloc(MiB, 0x61);

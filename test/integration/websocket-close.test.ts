@@ -70,3 +70,20 @@ test('a backend vanishing mid-session closes the client with 1014 (bad gateway)'
   const closed = await client.closed;
   assert.equal(closed.code, 1014);
 });
+
+test('a message over request.max_body_size ends the session: 1009 to its sender, 1001 to the other side', { timeout: 10_000 }, async () => {
+  const small = await startRelay({ backend: { base_url: backend.url, api_key: 'sk-b' }, request: { max_body_size: '1kb' } });
+  try {
+    const client = await openWs(wsUrl(small, '/v1/realtime?model=m'));
+    const conn = await backend.nextConnection();
+    client.ws.send(Buffer.alloc(2048), { binary: true });
+    assert.equal((await client.closed).code, 1009);
+    assert.equal((await conn.closed).code, 1001);
+    assert.equal(conn.messages.length, 0, 'the oversized message was not forwarded');
+    const log = await sessionLog(small, String(conn.handshake.headers['x-request-id']));
+    assert.equal(log.closed_by, 'client');
+    assert.equal(log.ws_error, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+  } finally {
+    await small.close();
+  }
+});

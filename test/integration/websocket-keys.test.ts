@@ -77,3 +77,11 @@ test('hop-by-hop and client-identity headers are not sent upstream, and the requ
   client.ws.close();
   await conn.closed;
 });
+
+test('no key, the backend\'s or a client\'s, appears in any log line of these sessions', { timeout: 10_000 }, async () => {
+  const text = JSON.stringify([...hiding.logs, ...passing.logs]);
+  assert.match(text, /"msg":"websocket"/);
+  for (const key of ['sk-backend-secret', 'sk-client-header', 'sk-client-proto', 'sk-client-azure', 'sk-client-x', 'sk-browser']) {
+    assert.ok(!text.includes(key), `${key} leaked into the logs`);
+  }
+});
