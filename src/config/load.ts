@@ -54,7 +54,7 @@ export function parseConfig(text: string, file: string, env: Env, overrides: Con
   }
   const tree: unknown = doc.toJS() ?? {};
   if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) {
-    throw new ConfigError(file, ['the top level must be a mapping of sections (server, backend, model, request, auth, log)']);
+    throw new ConfigError(file, ['the top level must be a mapping of sections (server, backend, model, request, auth, log, websocket)']);
   }
   const { value, problems } = expandEnv(tree, env);
   if (problems.length > 0) {
