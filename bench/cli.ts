@@ -27,19 +27,19 @@ export interface BenchOptions {
 
 const FULL = {
   reps: 3,
-  throughputSeconds: 10,
+  throughputSeconds: 8,
   warmupSeconds: 2,
   latencyRequests: 3_000,
   streams: [200, 1_000, 5_000],
   quietWaitSeconds: 15,
-  quietBudgetSeconds: 90,
+  quietBudgetSeconds: 45,
 };
 const QUICK = {
   reps: 1,
   throughputSeconds: 4,
   warmupSeconds: 1,
   latencyRequests: 1_000,
-  streams: [200, 1_000, 5_000],
+  streams: [200, 1_000, 2_000],
   quietWaitSeconds: 5,
   quietBudgetSeconds: 20,
 };
@@ -51,9 +51,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --targets LIST        subset of direct,nginx,relay (default all)
   --relay-cmd CMD       relay command; {config} and {port} are substituted
                         (default "${DEFAULT_RELAY_COMMAND}", env BENCH_RELAY_CMD)
-  --duration S          scenario A measuring seconds (default 10, quick 4)
+  --duration S          scenario A measuring seconds (default 8, quick 4)
   --requests N          scenario B sequential requests (default 3000, quick 1000)
-  --streams LIST        scenario C stream counts (default 200,1000,5000)
+  --streams LIST        scenario C stream counts (default 200,1000,5000; quick 200,1000,2000)
   --upload-mib N        scenario D upload size in MiB (default 50)
   --quiet-wait S        before each run, wait up to S seconds for other processes to calm
                         down (default 15, quick 5; 0 = never wait)

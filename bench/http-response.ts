@@ -43,6 +43,17 @@ export function decodeChunked(data: Buffer): Buffer {
   return Buffer.concat(pieces);
 }
 
+/**
+ * Total bytes (head + body) of a length-delimited response whose head ends at `bodyStart`, or
+ * undefined when the body is chunked or runs until the connection closes.
+ */
+export function readFramedLength(data: Buffer, bodyStart: number): number | undefined {
+  const { headers } = parseHead(data.toString('latin1', 0, bodyStart - 4));
+  if (headers.get('transfer-encoding')?.toLowerCase().includes('chunked') === true) return undefined;
+  const length = Number(headers.get('content-length'));
+  return Number.isInteger(length) && length >= 0 ? bodyStart + length : undefined;
+}
+
 export function decodeHttpResponse(data: Buffer): DecodedResponse {
   const bodyStart = findHeaderEnd(data);
   if (bodyStart < 0) return { status: 0, headers: new Map(), body: Buffer.alloc(0) };

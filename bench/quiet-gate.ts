@@ -16,7 +16,7 @@ export interface QuietGateOptions {
 }
 
 export interface QuietGate {
-  /** Resolves with the foreign CPU % of the last window (quiet or not). */
+  /** Resolves with the foreign CPU % of the last window (quiet or not), NaN once the budget is spent. */
   waitForQuiet(): Promise<number>;
   readonly stats: { waitedMs: number; noisyStarts: number };
 }
@@ -26,6 +26,10 @@ export function createQuietGate(ctx: BenchContext, options: QuietGateOptions): Q
   return {
     stats,
     async waitForQuiet(): Promise<number> {
+      if (stats.waitedMs >= options.totalBudgetMs) {
+        stats.noisyStarts += 1; // budget spent: no more waiting, and no knowing
+        return Number.NaN;
+      }
       const startedAt = performance.now();
       const pids = [ctx.mock.readCpuPid()];
       let foreign = Number.NaN;

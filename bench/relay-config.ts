@@ -25,7 +25,8 @@ log:
 `;
 }
 
-/** Substitutes `{config}` and `{port}` in a relay command line. */
+/** Substitutes `{config}` and `{port}`; a template without `{config}` gets ` -c {config}` appended. */
 export function expandRelayCommand(template: string, configPath: string, port: number): string {
-  return template.replaceAll('{config}', configPath).replaceAll('{port}', String(port));
+  const withConfig = template.includes('{config}') ? template : `${template} -c {config}`;
+  return withConfig.replaceAll('{config}', configPath).replaceAll('{port}', String(port));
 }

@@ -1,4 +1,6 @@
 /** Renders the results and targets tables as markdown, and the machine-readable latest.json. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { GoalResult } from './goals.js';
 import type { MetricDef, ScenarioCase } from './scenarios/scenario.js';
 import type { Sample, Summary } from './summary.js';
@@ -53,7 +55,8 @@ function renderMetricRows(input: ReportInput, metric: MetricDef): string[] {
 }
 
 function renderGoalRow(goal: GoalResult): string {
-  const verdict = goal.pass === undefined ? 'not run' : goal.pass ? '**PASS**' : '**FAIL**';
+  const verdict =
+    goal.pass === undefined ? 'not run' : goal.invalid ? '**FAIL** (errors in run)' : goal.pass ? '**PASS**' : '**FAIL**';
   const show = (value: number): string =>
     Number.isFinite(value) ? `${formatNumber(value, Math.abs(value) < 10 ? 2 : 0)}${goal.unit === '' ? '' : ` ${goal.unit}`}` : '—';
   return `| ${goal.label} | ${goal.threshold} | ${show(goal.relay)} | ${verdict} | ${show(goal.nginx)} |`;
@@ -100,4 +103,13 @@ export function renderJson(input: ReportInput): string {
     nanToNull,
     2,
   )}\n`;
+}
+
+/** Writes latest.md and latest.json into `outDir`; returns the markdown. */
+export function writeReport(outDir: string, input: ReportInput): string {
+  mkdirSync(outDir, { recursive: true });
+  const markdown = renderMarkdown(input);
+  writeFileSync(join(outDir, 'latest.md'), markdown);
+  writeFileSync(join(outDir, 'latest.json'), renderJson(input));
+  return markdown;
 }

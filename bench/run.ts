@@ -4,7 +4,8 @@
  * and prints the markdown to stdout. Every child process is ended by PID on exit, error or SIGINT.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectCases } from './cases.js';
@@ -13,7 +14,7 @@ import { USAGE, parseCli, type BenchOptions } from './cli.js';
 import { diagnoseSummary } from './diagnostics.js';
 import { createGoals, evaluateGoals } from './goals.js';
 import { runCases } from './orchestrate.js';
-import { renderJson, renderMarkdown } from './report.js';
+import { writeReport } from './report.js';
 import { pinBenchProcess, readFdLimits, setUpBench } from './setup.js';
 import { summarizeSamples } from './summary.js';
 import { createTargets } from './targets.js';
@@ -35,18 +36,21 @@ function reexecWithRaisedFdLimit(): boolean {
   return true;
 }
 
-function installCleanup(registry: ChildRegistry): void {
+function installCleanup(registry: ChildRegistry, tempDir: string): void {
   const stopAndExit = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\nbench: ${signal}, stopping child processes …\n`);
-    void registry.stopAll().finally(() => process.exit(130));
+    void registry.stopAll().finally(() => {
+      rmSync(tempDir, { recursive: true, force: true });
+      process.exit(130);
+    });
   };
   process.once('SIGINT', stopAndExit);
   process.once('SIGTERM', stopAndExit);
   process.once('exit', () => registry.killAllSync());
 }
 
-async function runBench(options: BenchOptions, registry: ChildRegistry, pinned: boolean): Promise<void> {
-  const setup = await setUpBench(options, registry, { rootDir, benchDir, pinned });
+async function runBench(options: BenchOptions, registry: ChildRegistry, pinned: boolean, tempDir: string): Promise<void> {
+  const setup = await setUpBench(options, registry, { rootDir, benchDir, pinned, tempDir });
   const ctx = setup.context;
   const targets = createTargets(ctx);
   const cases = selectCases(ctx);
@@ -77,10 +81,7 @@ async function runBench(options: BenchOptions, registry: ChildRegistry, pinned: 
     goals,
   };
   const outDir = options.outDir ?? join(rootDir, 'bench', 'results');
-  mkdirSync(outDir, { recursive: true });
-  const markdown = renderMarkdown(input);
-  writeFileSync(join(outDir, 'latest.md'), markdown);
-  writeFileSync(join(outDir, 'latest.json'), renderJson(input));
+  const markdown = writeReport(outDir, input);
   await registry.stopAll();
   if (ctx.notes.some((note) => note.includes('failed'))) {
     process.stderr.write(`bench: some runs failed; logs kept in ${ctx.tempDir}\n`);
@@ -107,9 +108,10 @@ async function main(): Promise<void> {
   if (reexecWithRaisedFdLimit()) return;
   const pinned = pinBenchProcess(options);
   const registry = createChildRegistry(pinned);
-  installCleanup(registry);
+  const tempDir = mkdtempSync(join(tmpdir(), 'relay-bench-'));
+  installCleanup(registry, tempDir);
   try {
-    await runBench(options, registry, pinned);
+    await runBench(options, registry, pinned, tempDir);
   } catch (error) {
     process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;

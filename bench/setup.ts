@@ -3,9 +3,8 @@
  * nginx (installed when missing), the scratch directory and the mock upstream.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { cpus, release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
 import type { ChildRegistry } from './children.js';
 import type { BenchOptions } from './cli.js';
 import type { BenchContext } from './context.js';
@@ -48,7 +47,7 @@ export interface SetupResult {
 export async function setUpBench(
   options: BenchOptions,
   registry: ChildRegistry,
-  paths: { rootDir: string; benchDir: string; pinned: boolean },
+  paths: { rootDir: string; benchDir: string; pinned: boolean; tempDir: string },
 ): Promise<SetupResult> {
   const notes: string[] = [];
   const cpuCount = cpus().length;
@@ -68,7 +67,7 @@ export async function setUpBench(
     apt,
   );
   if (wrk.note !== undefined && options.only.includes('A')) notes.push(`wrk unavailable (${wrk.note}): scenario A skipped`);
-  const tempDir = mkdtempSync(join(tmpdir(), 'relay-bench-'));
+  const { tempDir } = paths;
   const mock = await startMockUpstream({
     registry,
     benchDir: paths.benchDir,

@@ -5,7 +5,7 @@
  * are opened in small batches so the listen backlog and the connect burst are not what is measured.
  */
 import { connect, type Socket } from 'node:net';
-import { decodeHttpResponse, findHeaderEnd } from './http-response.js';
+import { decodeHttpResponse, findHeaderEnd, readFramedLength } from './http-response.js';
 
 export interface StreamRunSpec {
   readonly url: string;
@@ -48,6 +48,7 @@ function openStream(url: URL, request: Buffer, expected: Buffer, live: Set<Socke
     const parts: Buffer[] = [];
     let received = 0;
     let headerEnd = -1;
+    let framedLength: number | undefined;
     let firstChunkMs = Number.NaN;
     let tail = '';
     let settled = false;
@@ -68,11 +69,17 @@ function openStream(url: URL, request: Buffer, expected: Buffer, live: Set<Socke
       parts.push(part);
       received += part.length;
       if (headerEnd < 0) {
-        headerEnd = findHeaderEnd(parts.length === 1 ? part : Buffer.concat(parts, received));
+        const head = parts.length === 1 ? part : Buffer.concat(parts, received);
+        headerEnd = findHeaderEnd(head);
         if (headerEnd < 0) return;
+        framedLength = readFramedLength(head, headerEnd);
       }
       if (Number.isNaN(firstChunkMs) && received > headerEnd) firstChunkMs = performance.now() - startedAt;
-      // Every stream here is chunked (SSE has no length); its last bytes are the zero chunk.
+      // A proxy that buffered the stream may send a length; otherwise the zero chunk ends it.
+      if (framedLength !== undefined) {
+        if (received >= framedLength) settle(undefined);
+        return;
+      }
       tail = (tail + part.toString('latin1', Math.max(0, part.length - CHUNKED_END.length))).slice(-CHUNKED_END.length);
       if (tail === CHUNKED_END) settle(undefined);
     });

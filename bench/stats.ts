@@ -25,3 +25,8 @@ export function computeMin(values: readonly number[]): number {
   const finite = values.filter((v) => Number.isFinite(v));
   return finite.length === 0 ? Number.NaN : Math.min(...finite);
 }
+
+export function computeMax(values: readonly number[]): number {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return finite.length === 0 ? Number.NaN : Math.max(...finite);
+}

@@ -1,6 +1,6 @@
 /** Combines repetitions into one number per metric and target (median, or min for "all complete"). */
 import type { MetricDef, MetricValues } from './scenarios/scenario.js';
-import { computeMedian, computeMin } from './stats.js';
+import { computeMax, computeMedian, computeMin } from './stats.js';
 import type { TargetName } from './targets.js';
 
 export interface Sample {
@@ -28,7 +28,8 @@ export function summarizeSamples(samples: readonly Sample[], metrics: readonly M
         .filter((sample) => sample.target === target && metric.key in sample.values)
         .map((sample) => sample.values[metric.key] ?? Number.NaN);
       if (values.length === 0) continue;
-      const combined = metric.combine === 'min' ? computeMin(values) : computeMedian(values);
+      const combine = { median: computeMedian, min: computeMin, max: computeMax }[metric.combine];
+      const combined = combine(values);
       if (Number.isFinite(combined)) row[target] = combined;
     }
     table[metric.key] = row;

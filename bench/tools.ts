@@ -35,7 +35,8 @@ function findBinary(binary: string): string | undefined {
 function readVersion(path: string, args: readonly string[]): string {
   const result = spawnSync(path, [...args], { encoding: 'utf8', timeout: 5_000 });
   const text = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-  return text.split('\n').find((line) => /\d+\.\d+/.test(line))?.trim() ?? 'unknown';
+  const line = text.split('\n').find((candidate) => /\d+\.\d+/.test(candidate)) ?? 'unknown';
+  return line.replace(/\s*Copyright.*$/, '').trim();
 }
 
 function runApt(args: readonly string[]): boolean {

@@ -51,7 +51,8 @@ export async function runWrk(ctx: BenchContext, url: string, script: string, sec
   const handle = ctx.registry.spawn({
     name: 'wrk',
     command: wrkPath,
-    args: ['-t1', `-c${ctx.options.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url],
+    // wrk takes whole seconds.
+    args: ['-t1', `-c${ctx.options.connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '-s', script, url],
     cpu: ctx.loadCpu,
     logPath: join(ctx.tempDir, 'wrk.log'),
     pipeStdout: true,

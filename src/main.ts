@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseCli, USAGE, type CliOptions } from './cli.js';
@@ -114,7 +113,11 @@ function isLoopback(host: string): boolean {
   return isIP(host) === 4 && host.startsWith('127.');
 }
 
+/** Set by the bundler (scripts/bundle.mjs); read from package.json when running the unbundled build. */
+declare const RELAY_BARTENDER_VERSION: string | undefined;
+
 function readVersion(): string {
+  if (typeof RELAY_BARTENDER_VERSION === 'string') return RELAY_BARTENDER_VERSION;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
   return pkg.version ?? '0.0.0';
 }

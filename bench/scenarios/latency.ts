@@ -56,7 +56,7 @@ export function createLatencyCase(): ScenarioCase {
     metrics: [
       defineMetric('b.p50_ms', 'B latency p50 (ms)', 3, { addedVsDirect: true }),
       defineMetric('b.p99_ms', 'B latency p99 (ms)', 3, { addedVsDirect: true }),
-      defineMetric('b.errors', 'B errors (non-200)', 0, { ratios: false }),
+      defineMetric('b.errors', 'B errors (non-200; worst rep)', 0, { combine: 'max', ratios: false }),
       ...defineUsageMetrics('b', 'B'),
     ],
     run: measureLatency,

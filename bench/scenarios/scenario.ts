@@ -10,8 +10,8 @@ export interface MetricDef {
   readonly key: string;
   readonly label: string;
   readonly decimals: number;
-  /** How repetitions combine: the median, or the minimum (for "all complete"). */
-  readonly combine: 'median' | 'min';
+  /** How repetitions combine: the median, the minimum ("all complete"), the maximum (errors). */
+  readonly combine: 'median' | 'min' | 'max';
   /** Also report target − direct (added latency). */
   readonly addedVsDirect: boolean;
   /** Print relay/nginx and relay/direct ratios. */

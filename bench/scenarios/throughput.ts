@@ -45,7 +45,7 @@ export function createThroughputCase(connections: number): ScenarioCase {
       defineMetric('a.rps', 'A throughput (req/s)', 0),
       defineMetric('a.cpu_us_per_req', 'A proxy CPU per request (µs)', 1),
       defineMetric('a.capacity_rps', 'A CPU-bound capacity = 1 s ÷ CPU per request (req/s)', 0),
-      defineMetric('a.errors', 'A errors (non-2xx + socket)', 0, { ratios: false }),
+      defineMetric('a.errors', 'A errors (non-2xx + socket; worst rep)', 0, { combine: 'max', ratios: false }),
       defineMetric('a.key_injected_pct', 'A upstream saw injected key (%)', 0, { ratios: false }),
       defineMetric('a.model_mapped_pct', 'A upstream saw mapped model (%)', 0, { ratios: false }),
       ...defineUsageMetrics('a', 'A'),

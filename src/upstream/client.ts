@@ -1,5 +1,13 @@
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool as PoolType } from 'undici';
+
+// Only the connection pool and its request API are needed: undici's index also loads fetch,
+// WebSocket, caches and mocks, which cost start-up time and memory (issue 3). The package has no
+// `exports` map, so these paths are reachable; the index itself does `Object.assign(Dispatcher.prototype, api)`.
+const requireUndici = createRequire(import.meta.url);
+const Pool = requireUndici('undici/lib/dispatcher/pool.js') as typeof PoolType;
+const requestApi = requireUndici('undici/lib/api/api-request.js') as (this: PoolType, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 import { toBasePath } from '../proxy/target.js';
 
 /**
@@ -47,7 +55,7 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     origin: url.origin,
     basePath: toBasePath(config.base_url),
     send(request) {
-      return pool.request({
+      return requestApi.call(pool, {
         method: request.method as Dispatcher.HttpMethod,
         path: request.path,
         headers: request.headers,
