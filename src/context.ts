@@ -30,3 +30,14 @@ export interface RelayState {
   /** Called once the shutdown grace is over, before connections are cut; awaited (open WebSocket sessions close with 1001). */
   onShutdown?: Set<() => Promise<void> | void>;
 }
+
+/** A request or session starts: graceful shutdown waits for it. */
+export function enterInflight(state: RelayState): void {
+  state.inflight++;
+}
+
+/** A request or session ended; the last one out during shutdown lets it finish. */
+export function leaveInflight(state: RelayState): void {
+  state.inflight--;
+  if (state.inflight === 0 && state.onIdle !== undefined) state.onIdle();
+}

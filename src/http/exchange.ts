@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import type { RelayContext } from '../context.js';
+import { enterInflight, leaveInflight, type RelayContext } from '../context.js';
 import type { RelayError } from '../errors.js';
-
-const VALID_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
+import { toRequestId } from './request-id.js';
 
 /**
  * One request's life: its id, its cancellation (one AbortController: client gone → upstream
@@ -14,8 +12,6 @@ const VALID_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
  */
 export class Exchange {
   readonly id: string;
-  /** Whether the id came from the client (then it already travels upstream in its headers). */
-  readonly idFromClient: boolean;
   readonly start = performance.now();
   readonly abort = new AbortController();
   readonly baseHeaders: readonly string[];
@@ -48,12 +44,10 @@ export class Exchange {
     this.#res = res;
     this.#socket = req.socket;
     this.#bytesOutAtStart = req.socket.bytesWritten;
-    const given = req.headers['x-request-id'];
-    this.idFromClient = typeof given === 'string' && VALID_REQUEST_ID.test(given);
-    this.id = this.idFromClient ? (given as string) : randomUUID();
+    this.id = toRequestId(req.headers);
     const cors = ctx.cors.responseHeaders(req.headers.origin);
     this.baseHeaders = ctx.state.shuttingDown ? ['x-request-id', this.id, ...cors, 'connection', 'close'] : ['x-request-id', this.id, ...cors];
-    ctx.state.inflight++;
+    enterInflight(ctx.state);
     res.once('close', this.#onClose);
   }
 
@@ -72,10 +66,8 @@ export class Exchange {
       this.abort.abort();
       this.source?.destroy();
     }
-    const state = this.#ctx.state;
-    state.inflight--;
     this.#writeLog();
-    if (state.inflight === 0 && state.onIdle !== undefined) state.onIdle();
+    leaveInflight(this.#ctx.state);
   };
 
   #writeLog(): void {

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { RelayContext } from '../context.js';
+import { enterInflight, leaveInflight, type RelayContext } from '../context.js';
+import { toRequestId } from '../http/request-id.js';
 import type { RelayError } from '../errors.js';
 import type { BridgeStats } from './bridge.js';
-
-const VALID_REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
 /**
  * One WebSocket session's life, from the handshake to the last close: its request id, the model
@@ -37,9 +35,8 @@ export class WsSession {
   constructor(ctx: RelayContext, req: IncomingMessage) {
     this.#ctx = ctx;
     this.#req = req;
-    const given = req.headers['x-request-id'];
-    this.id = typeof given === 'string' && VALID_REQUEST_ID.test(given) ? given : randomUUID();
-    ctx.state.inflight++;
+    this.id = toRequestId(req.headers);
+    enterInflight(ctx.state);
   }
 
   /** Records a model naming (the query's, then any session.update's): the log shows the latest. */
@@ -53,10 +50,8 @@ export class WsSession {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    const state = this.#ctx.state;
-    state.inflight--;
     this.#writeLog();
-    if (state.inflight === 0 && state.onIdle !== undefined) state.onIdle();
+    leaveInflight(this.#ctx.state);
   }
 
   #writeLog(): void {
