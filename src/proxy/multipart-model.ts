@@ -12,6 +12,7 @@ import type { ModelResolver } from './model-policy.js';
 const MAX_HEADER_BLOCK = 16 * 1024;
 const MAX_MODEL_VALUE = 4 * 1024;
 const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 type Phase = 'body' | 'headers' | 'model' | 'epilogue';
@@ -36,11 +37,32 @@ export class MultipartModelRewriter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      this.#consume(this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]));
+      this.#consume(this.#join(chunk));
       callback();
     } catch (err) {
       callback(err as Error);
     }
+  }
+
+  /**
+   * The bytes to scan next. Inside a file part the held-back tail is shorter than a delimiter: when
+   * no delimiter straddles it and the new chunk, the tail goes out as it is and the chunk is scanned
+   * alone, so a large upload is never copied chunk by chunk (issue 3: flat memory).
+   */
+  #join(chunk: Buffer): Buffer {
+    const pending = this.#pending;
+    if (pending.length === 0) return chunk;
+    const reach = this.#delimiter.length - 1;
+    if ((this.#phase === 'body' && chunk.length >= reach) || this.#phase === 'epilogue') {
+      const joint = Buffer.concat([pending, chunk.subarray(0, reach)]);
+      const at = joint.indexOf(this.#delimiter);
+      if (at === -1 || at >= pending.length || this.#phase === 'epilogue') {
+        this.#emit(pending);
+        this.#pending = EMPTY;
+        return chunk;
+      }
+    }
+    return Buffer.concat([pending, chunk]);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -49,7 +71,7 @@ export class MultipartModelRewriter extends Transform {
       return;
     }
     this.#emit(this.#pending);
-    this.#pending = Buffer.alloc(0);
+    this.#pending = EMPTY;
     callback();
   }
 
@@ -58,7 +80,7 @@ export class MultipartModelRewriter extends Transform {
     for (;;) {
       if (this.#phase === 'epilogue') {
         this.#emit(data.subarray(at));
-        this.#pending = Buffer.alloc(0);
+        this.#pending = EMPTY;
         return;
       }
       if (this.#phase === 'headers') {
