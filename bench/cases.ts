@@ -21,7 +21,9 @@ export function selectCases(ctx: BenchContext): ScenarioCase[] {
   if (wants('C')) {
     for (const streams of options.streams) {
       if (countNeededFds(streams) > ctx.fdLimit) {
-        ctx.notes.push(`C ${streams} streams skipped: needs ~${countNeededFds(streams)} open files, limit is ${ctx.fdLimit}`);
+        ctx.notes.push(
+          `C ${streams} streams skipped: needs ~${countNeededFds(streams)} open files, limit is ${ctx.fdLimit}`,
+        );
       } else {
         cases.push(createFanoutCase(streams, ctx.mock.chunks));
       }

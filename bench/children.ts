@@ -106,10 +106,7 @@ export function createChildRegistry(pinning: boolean): ChildRegistry {
     if (handle.isRunning()) {
       entry.descendants = listProcessTree(handle.pid).slice(1);
       killQuietly(handle.pid, 'SIGTERM');
-      const timedOut = await Promise.race([
-        handle.exited.then(() => false),
-        sleep(graceMs).then(() => true),
-      ]);
+      const timedOut = await Promise.race([handle.exited.then(() => false), sleep(graceMs).then(() => true)]);
       if (timedOut) {
         killQuietly(handle.pid, 'SIGKILL');
         await Promise.race([handle.exited, sleep(2_000)]);
@@ -133,9 +130,7 @@ export function createChildRegistry(pinning: boolean): ChildRegistry {
     },
     killAllSync(): void {
       for (const entry of tracked.values()) {
-        const descendants = entry.handle.isRunning()
-          ? listProcessTree(entry.handle.pid).slice(1)
-          : entry.descendants;
+        const descendants = entry.handle.isRunning() ? listProcessTree(entry.handle.pid).slice(1) : entry.descendants;
         if (entry.handle.isRunning()) killQuietly(entry.handle.pid, 'SIGKILL');
         for (const stat of descendants) if (isSameProcess(stat)) killQuietly(stat.pid, 'SIGKILL');
       }

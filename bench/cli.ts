@@ -1,6 +1,7 @@
 /** Command-line options of `npm run bench -- …`; defaults in one object per mode. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_RELAY_COMMAND, TARGET_NAMES, type TargetName } from './targets.js';
+import { BUNDLE_PATH, TSC_ENTRY_PATH } from './relay-command.js';
+import { TARGET_NAMES, type TargetName } from './targets.js';
 
 export type ScenarioId = 'A' | 'B' | 'C' | 'D' | 'E';
 const SCENARIO_IDS: readonly ScenarioId[] = ['A', 'B', 'C', 'D', 'E'];
@@ -10,7 +11,8 @@ export interface BenchOptions {
   readonly reps: number;
   readonly only: readonly ScenarioId[];
   readonly targets: readonly TargetName[];
-  readonly relayCommand: string;
+  /** undefined: the bundle, else dist/src/main.js (see relay-command.ts). */
+  readonly relayCommand: string | undefined;
   readonly connections: number;
   readonly throughputSeconds: number;
   readonly warmupSeconds: number;
@@ -50,7 +52,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only A,B,C,D,E      run a subset of scenarios
   --targets LIST        subset of direct,nginx,relay (default all)
   --relay-cmd CMD       relay command; {config} and {port} are substituted
-                        (default "${DEFAULT_RELAY_COMMAND}", env BENCH_RELAY_CMD)
+                        (default "node ${BUNDLE_PATH} -c {config}" when built, else
+                        "node ${TSC_ENTRY_PATH} -c {config}"; env BENCH_RELAY_CMD)
   --duration S          scenario A measuring seconds (default 8, quick 4)
   --requests N          scenario B sequential requests (default 3000, quick 1000)
   --streams LIST        scenario C stream counts (default 200,1000,5000; quick 200,1000,2000)
@@ -64,7 +67,10 @@ export const USAGE = `Usage: npm run bench -- [options]
 
 function parseList<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] | undefined {
   if (value === undefined) return undefined;
-  const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   const bad = items.filter((item) => !allowed.some((a) => a.toLowerCase() === item.toLowerCase()));
   if (bad.length > 0) throw new Error(`${flag}: unknown ${bad.join(', ')} (allowed: ${allowed.join(', ')})`);
   return allowed.filter((a) => items.some((item) => item.toLowerCase() === a.toLowerCase()));
@@ -106,7 +112,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Bench
     reps: Math.round(parsePositive(values.reps, '--reps') ?? mode.reps),
     only: parseList(values.only, SCENARIO_IDS, '--only') ?? SCENARIO_IDS,
     targets: parseList(values.targets, TARGET_NAMES, '--targets') ?? TARGET_NAMES,
-    relayCommand: values['relay-cmd'] ?? env['BENCH_RELAY_CMD'] ?? DEFAULT_RELAY_COMMAND,
+    relayCommand: values['relay-cmd'] ?? env['BENCH_RELAY_CMD'],
     connections: 64,
     throughputSeconds: parsePositive(values.duration, '--duration') ?? mode.throughputSeconds,
     warmupSeconds: mode.warmupSeconds,
@@ -115,7 +121,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Bench
     uploadMiB: parsePositive(values['upload-mib'], '--upload-mib') ?? 50,
     allowInstall: !values['no-install'],
     pin: !values['no-pin'],
-    quietWaitSeconds: values['quiet-wait'] === '0' ? 0 : (parsePositive(values['quiet-wait'], '--quiet-wait') ?? mode.quietWaitSeconds),
+    quietWaitSeconds:
+      values['quiet-wait'] === '0' ? 0 : (parsePositive(values['quiet-wait'], '--quiet-wait') ?? mode.quietWaitSeconds),
     quietBudgetSeconds: values['quiet-wait'] === '0' ? 0 : mode.quietBudgetSeconds,
     outDir: values.out,
   };

@@ -32,13 +32,18 @@ export function diagnoseSummary(summary: Summary, streams: readonly number[]): s
     }
     for (const count of streams) {
       const load = summary.read(`c${count}.cpu1_pct`, target);
-      if (load >= 85) notes.push(`C ${count} ${target}: CPU 1 was ${Math.round(load)}% busy: the load side may have slowed the streams.`);
+      if (load >= 85)
+        notes.push(
+          `C ${count} ${target}: CPU 1 was ${Math.round(load)}% busy: the load side may have slowed the streams.`,
+        );
     }
   }
   const injected = summary.read('a.key_injected_pct', 'relay');
   const mapped = summary.read('a.model_mapped_pct', 'relay');
   if (Number.isFinite(injected) && (injected < 100 || mapped < 100)) {
-    notes.push(`relay: the mock saw the injected key on ${injected.toFixed(1)}% and the mapped model on ${mapped.toFixed(1)}% of requests (expected 100%).`);
+    notes.push(
+      `relay: the mock saw the injected key on ${injected.toFixed(1)}% and the mapped model on ${mapped.toFixed(1)}% of requests (expected 100%).`,
+    );
   }
   return notes;
 }

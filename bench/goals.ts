@@ -26,10 +26,22 @@ export interface GoalResult {
   readonly invalid: boolean;
 }
 
-const atMost = (limit: number) => (value: number): boolean => value <= limit;
-const atLeast = (limit: number) => (value: number): boolean => value >= limit;
-const hasNoErrors = (key: string) => (s: Summary, t: TargetName): boolean => s.read(key, t) === 0;
-const hasAllIntact = (key: string, count: number) => (s: Summary, t: TargetName): boolean => s.read(key, t) >= count;
+const atMost =
+  (limit: number) =>
+  (value: number): boolean =>
+    value <= limit;
+const atLeast =
+  (limit: number) =>
+  (value: number): boolean =>
+    value >= limit;
+const hasNoErrors =
+  (key: string) =>
+  (s: Summary, t: TargetName): boolean =>
+    s.read(key, t) === 0;
+const hasAllIntact =
+  (key: string, count: number) =>
+  (s: Summary, t: TargetName): boolean =>
+    s.read(key, t) >= count;
 
 export function createGoals(bigStreams: number): Goal[] {
   const c = `c${bigStreams}`;
@@ -41,19 +53,110 @@ export function createGoals(bigStreams: number): Goal[] {
   const always = (): boolean => true;
   const n = bigStreams.toLocaleString('en-US');
   return [
-    { label: 'A throughput vs nginx', threshold: '≥ 0.20×', unit: '×', read: (s, t) => s.read('a.rps', t) / s.read('a.rps', 'nginx'), isMet: atLeast(0.2), isValid: aValid },
-    { label: 'A proxy CPU per request', threshold: '≤ 90 µs', unit: 'µs', read: (s, t) => s.read('a.cpu_us_per_req', t), isMet: atMost(90), isValid: aValid },
-    { label: 'B added p50', threshold: '≤ 0.25 ms', unit: 'ms', read: (s, t) => s.readAdded('b.p50_ms', t), isMet: atMost(0.25), isValid: bValid },
-    { label: 'B added p99', threshold: '≤ 1 ms', unit: 'ms', read: (s, t) => s.readAdded('b.p99_ms', t), isMet: atMost(1), isValid: bValid },
-    { label: 'C 200 streams: added first-chunk p50', threshold: '≤ 2 ms', unit: 'ms', read: (s, t) => s.readAdded('c200.ttfc_p50_ms', t), isMet: atMost(2), isValid: c200Valid },
-    { label: `C ${n} streams: complete & intact`, threshold: `all ${n}`, unit: '', read: (s, t) => s.read(`${c}.intact`, t), isMet: atLeast(bigStreams), isValid: always },
-    { label: `C ${n} streams: CPU per 1,000 chunks`, threshold: '≤ 40 ms', unit: 'ms', read: (s, t) => s.read(`${c}.cpu_ms_per_1k_chunks`, t), isMet: atMost(40), isValid: cBigValid },
-    { label: `C ${n} streams: added first-chunk p50`, threshold: '≤ 100 ms', unit: 'ms', read: (s, t) => s.readAdded(`${c}.ttfc_p50_ms`, t), isMet: atMost(100), isValid: cBigValid },
-    { label: `C ${n} streams: peak RSS`, threshold: '≤ 200 MiB', unit: 'MiB', read: (s, t) => s.read(`${c}.peak_rss_mb`, t), isMet: atMost(200), isValid: cBigValid },
-    { label: 'D RSS growth during upload', threshold: '≤ 16 MiB', unit: 'MiB', read: (s, t) => s.read('d.rss_growth_mb', t), isMet: atMost(16), isValid: dValid },
-    { label: 'D upload wall time vs direct', threshold: '≤ 2×', unit: '×', read: (s, t) => s.read('d.wall_s', t) / s.read('d.wall_s', 'direct'), isMet: atMost(2), isValid: dValid },
-    { label: 'E idle RSS', threshold: '≤ 70 MiB', unit: 'MiB', read: (s, t) => s.read('e.idle_rss_mb', t), isMet: atMost(70), isValid: always },
-    { label: 'E listening after start', threshold: '≤ 300 ms', unit: 'ms', read: (s, t) => s.read('e.startup_ms', t), isMet: atMost(300), isValid: always },
+    {
+      label: 'A throughput vs nginx',
+      threshold: '≥ 0.20×',
+      unit: '×',
+      read: (s, t) => s.read('a.rps', t) / s.read('a.rps', 'nginx'),
+      isMet: atLeast(0.2),
+      isValid: aValid,
+    },
+    {
+      label: 'A proxy CPU per request',
+      threshold: '≤ 90 µs',
+      unit: 'µs',
+      read: (s, t) => s.read('a.cpu_us_per_req', t),
+      isMet: atMost(90),
+      isValid: aValid,
+    },
+    {
+      label: 'B added p50',
+      threshold: '≤ 0.25 ms',
+      unit: 'ms',
+      read: (s, t) => s.readAdded('b.p50_ms', t),
+      isMet: atMost(0.25),
+      isValid: bValid,
+    },
+    {
+      label: 'B added p99',
+      threshold: '≤ 1 ms',
+      unit: 'ms',
+      read: (s, t) => s.readAdded('b.p99_ms', t),
+      isMet: atMost(1),
+      isValid: bValid,
+    },
+    {
+      label: 'C 200 streams: added first-chunk p50',
+      threshold: '≤ 2 ms',
+      unit: 'ms',
+      read: (s, t) => s.readAdded('c200.ttfc_p50_ms', t),
+      isMet: atMost(2),
+      isValid: c200Valid,
+    },
+    {
+      label: `C ${n} streams: complete & intact`,
+      threshold: `all ${n}`,
+      unit: '',
+      read: (s, t) => s.read(`${c}.intact`, t),
+      isMet: atLeast(bigStreams),
+      isValid: always,
+    },
+    {
+      label: `C ${n} streams: CPU per 1,000 chunks`,
+      threshold: '≤ 40 ms',
+      unit: 'ms',
+      read: (s, t) => s.read(`${c}.cpu_ms_per_1k_chunks`, t),
+      isMet: atMost(40),
+      isValid: cBigValid,
+    },
+    {
+      label: `C ${n} streams: added first-chunk p50`,
+      threshold: '≤ 100 ms',
+      unit: 'ms',
+      read: (s, t) => s.readAdded(`${c}.ttfc_p50_ms`, t),
+      isMet: atMost(100),
+      isValid: cBigValid,
+    },
+    {
+      label: `C ${n} streams: peak RSS`,
+      threshold: '≤ 200 MiB',
+      unit: 'MiB',
+      read: (s, t) => s.read(`${c}.peak_rss_mb`, t),
+      isMet: atMost(200),
+      isValid: cBigValid,
+    },
+    {
+      label: 'D RSS growth during upload',
+      threshold: '≤ 16 MiB',
+      unit: 'MiB',
+      read: (s, t) => s.read('d.rss_growth_mb', t),
+      isMet: atMost(16),
+      isValid: dValid,
+    },
+    {
+      label: 'D upload wall time vs direct',
+      threshold: '≤ 2×',
+      unit: '×',
+      read: (s, t) => s.read('d.wall_s', t) / s.read('d.wall_s', 'direct'),
+      isMet: atMost(2),
+      isValid: dValid,
+    },
+    {
+      label: 'E idle RSS',
+      threshold: '≤ 70 MiB',
+      unit: 'MiB',
+      read: (s, t) => s.read('e.idle_rss_mb', t),
+      isMet: atMost(70),
+      isValid: always,
+    },
+    {
+      label: 'E listening after start',
+      threshold: '≤ 300 ms',
+      unit: 'ms',
+      read: (s, t) => s.read('e.startup_ms', t),
+      isMet: atMost(300),
+      isValid: always,
+    },
   ];
 }
 

@@ -31,7 +31,8 @@ export function startMachineWatch(pids: readonly number[], clockTicks: number): 
     stop(livePids): MachineUsage {
       const cpusAfter = readCpuTimes();
       const wallSeconds = (performance.now() - startedAt) / 1_000;
-      const ours = (readSelfTicksWithChildren() - selfBefore) / clockTicks + readCpuSeconds(livePids, clockTicks) - oursBefore;
+      const ours =
+        (readSelfTicksWithChildren() - selfBefore) / clockTicks + readCpuSeconds(livePids, clockTicks) - oursBefore;
       // Processes are charged user + system time only, so softirq stays out of the comparison.
       const machineBusy = cpusAfter.reduce((sum, after, cpu) => {
         const before = cpusBefore[cpu] ?? after;

@@ -71,12 +71,24 @@ export async function runCases(
       }
     }
   }
-  if (gate.stats.waitedMs > 1_000 || gate.stats.noisyStarts > 0) {
+  const noisy = listNoisyRuns(samples);
+  if (gate.stats.waitedMs > 1_000 || noisy.length > 0) {
     ctx.notes.push(
-      `Shared machine: waited ${Math.round(gate.stats.waitedMs / 1_000)} s in total for other processes to calm down; ` +
-        `${gate.stats.noisyStarts} run(s) started while other processes used ≥ ${QUIET_THRESHOLD_PCT}% CPU or after the wait ` +
-        'budget was spent (see the "other processes" rows).',
+      `Shared machine: waited ${Math.round(gate.stats.waitedMs / 1_000)} s for other processes to calm down; ` +
+        `${noisy.length} of ${samples.length} runs were measured while other processes used ≥ ${QUIET_THRESHOLD_PCT}% of a CPU` +
+        (noisy.length > 0 ? ` (${noisy.slice(0, 12).join(', ')}${noisy.length > 12 ? ', …' : ''}).` : '.'),
     );
   }
   return samples;
+}
+
+/** Runs whose own measuring window saw other processes busy, as "A rep 1 nginx". */
+function listNoisyRuns(samples: readonly Sample[]): string[] {
+  return samples
+    .filter((sample) =>
+      Object.entries(sample.values).some(
+        ([key, value]) => key.endsWith('.foreign_pct') && value >= QUIET_THRESHOLD_PCT,
+      ),
+    )
+    .map((sample) => `${sample.caseKey} rep ${sample.rep} ${sample.target}`);
 }

@@ -18,18 +18,15 @@ export interface QuietGateOptions {
 export interface QuietGate {
   /** Resolves with the foreign CPU % of the last window (quiet or not), NaN once the budget is spent. */
   waitForQuiet(): Promise<number>;
-  readonly stats: { waitedMs: number; noisyStarts: number };
+  readonly stats: { waitedMs: number };
 }
 
 export function createQuietGate(ctx: BenchContext, options: QuietGateOptions): QuietGate {
-  const stats = { waitedMs: 0, noisyStarts: 0 };
+  const stats = { waitedMs: 0 };
   return {
     stats,
     async waitForQuiet(): Promise<number> {
-      if (stats.waitedMs >= options.totalBudgetMs) {
-        stats.noisyStarts += 1; // budget spent: no more waiting, and no knowing
-        return Number.NaN;
-      }
+      if (stats.waitedMs >= options.totalBudgetMs) return Number.NaN; // budget spent: no more waiting
       const startedAt = performance.now();
       const pids = [ctx.mock.readCpuPid()];
       let foreign = Number.NaN;
@@ -39,10 +36,7 @@ export function createQuietGate(ctx: BenchContext, options: QuietGateOptions): Q
         foreign = watch.stop(pids).foreignPct;
         const waited = performance.now() - startedAt;
         if (foreign < options.thresholdPct) break;
-        if (waited >= options.maxWaitPerRunMs || stats.waitedMs + waited >= options.totalBudgetMs) {
-          stats.noisyStarts += 1;
-          break;
-        }
+        if (waited >= options.maxWaitPerRunMs || stats.waitedMs + waited >= options.totalBudgetMs) break;
       }
       stats.waitedMs += performance.now() - startedAt;
       return foreign;

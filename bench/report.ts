@@ -27,7 +27,9 @@ export interface ReportInput {
 
 function formatNumber(value: number, decimals: number): string {
   if (!Number.isFinite(value)) return '—';
-  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  // No "-0.000": a value that rounds to zero prints as zero.
+  const shown = Math.abs(value) < 0.5 * 10 ** -decimals ? 0 : value;
+  return shown.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 }
 
 function formatRatio(value: number): string {
@@ -48,7 +50,9 @@ function renderMetricRows(input: ReportInput, metric: MetricDef): string[] {
     : ['', ''];
   const rows = [`| ${metric.label} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`];
   if (metric.addedVsDirect) {
-    const added = (['nginx', 'relay'] as const).map((t) => formatNumber(summary.readAdded(metric.key, t), metric.decimals));
+    const added = (['nginx', 'relay'] as const).map((t) =>
+      formatNumber(summary.readAdded(metric.key, t), metric.decimals),
+    );
     rows.push(`| ↳ added vs direct | — | ${added.join(' | ')} | | |`);
   }
   return rows;
@@ -56,9 +60,17 @@ function renderMetricRows(input: ReportInput, metric: MetricDef): string[] {
 
 function renderGoalRow(goal: GoalResult): string {
   const verdict =
-    goal.pass === undefined ? 'not run' : goal.invalid ? '**FAIL** (errors in run)' : goal.pass ? '**PASS**' : '**FAIL**';
+    goal.pass === undefined
+      ? 'not run'
+      : goal.invalid
+        ? '**FAIL** (errors in run)'
+        : goal.pass
+          ? '**PASS**'
+          : '**FAIL**';
   const show = (value: number): string =>
-    Number.isFinite(value) ? `${formatNumber(value, Math.abs(value) < 10 ? 2 : 0)}${goal.unit === '' ? '' : ` ${goal.unit}`}` : '—';
+    Number.isFinite(value)
+      ? `${formatNumber(value, Math.abs(value) < 1 ? 3 : Math.abs(value) < 10 ? 2 : 0)}${goal.unit === '' ? '' : ` ${goal.unit}`}`
+      : '—';
   return `| ${goal.label} | ${goal.threshold} | ${show(goal.relay)} | ${verdict} | ${show(goal.nginx)} |`;
 }
 

@@ -14,6 +14,7 @@ import { USAGE, parseCli, type BenchOptions } from './cli.js';
 import { diagnoseSummary } from './diagnostics.js';
 import { createGoals, evaluateGoals } from './goals.js';
 import { runCases } from './orchestrate.js';
+import { resolveRelayCommand } from './relay-command.js';
 import { writeReport } from './report.js';
 import { pinBenchProcess, readFdLimits, setUpBench } from './setup.js';
 import { summarizeSamples } from './summary.js';
@@ -49,10 +50,17 @@ function installCleanup(registry: ChildRegistry, tempDir: string): void {
   process.once('exit', () => registry.killAllSync());
 }
 
-async function runBench(options: BenchOptions, registry: ChildRegistry, pinned: boolean, tempDir: string): Promise<void> {
+async function runBench(
+  options: BenchOptions,
+  registry: ChildRegistry,
+  pinned: boolean,
+  tempDir: string,
+): Promise<void> {
   const setup = await setUpBench(options, registry, { rootDir, benchDir, pinned, tempDir });
   const ctx = setup.context;
-  const targets = createTargets(ctx);
+  const relay = resolveRelayCommand(rootDir, options.relayCommand);
+  ctx.notes.push(...relay.notes);
+  const targets = createTargets(ctx, relay);
   const cases = selectCases(ctx);
   const startedAt = Date.now();
   const samples = await runCases(ctx, cases, targets);
@@ -70,7 +78,7 @@ async function runBench(options: BenchOptions, registry: ChildRegistry, pinned: 
         `${options.reps} repetition(s), targets interleaved per repetition, fresh proxy per run; ` +
         `${options.quick ? 'quick mode; ' : ''}` +
         `measuring took ${seconds} s`,
-      relayCommand: options.relayCommand,
+      relayCommand: relay.template,
       skipped: targets.flatMap((t) => (t.skipNote === undefined ? [] : [t.skipNote])),
       notes: [...diagnoseSummary(summary, options.streams), ...ctx.notes],
     },

@@ -51,10 +51,16 @@ export async function setUpBench(
 ): Promise<SetupResult> {
   const notes: string[] = [];
   const cpuCount = cpus().length;
-  if (options.pin && !paths.pinned) notes.push('CPU pinning unavailable (needs taskset and 2 CPUs): results are noisier');
+  if (options.pin && !paths.pinned)
+    notes.push('CPU pinning unavailable (needs taskset and 2 CPUs): results are noisier');
   const apt: AptState = { updated: false };
   const wrk = ensureTool(
-    { binary: 'wrk', packages: ['wrk'], versionArgs: ['-v'], allowInstall: options.allowInstall && options.only.includes('A') },
+    {
+      binary: 'wrk',
+      packages: ['wrk'],
+      versionArgs: ['-v'],
+      allowInstall: options.allowInstall && options.only.includes('A'),
+    },
     apt,
   );
   const nginx = ensureTool(
@@ -66,7 +72,8 @@ export async function setUpBench(
     },
     apt,
   );
-  if (wrk.note !== undefined && options.only.includes('A')) notes.push(`wrk unavailable (${wrk.note}): scenario A skipped`);
+  if (wrk.note !== undefined && options.only.includes('A'))
+    notes.push(`wrk unavailable (${wrk.note}): scenario A skipped`);
   const { tempDir } = paths;
   const mock = await startMockUpstream({
     registry,

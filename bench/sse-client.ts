@@ -99,7 +99,7 @@ export async function runStreams(spec: StreamRunSpec): Promise<StreamRunResult> 
     for (const socket of live) socket.destroy(new Error('bench deadline reached'));
   }, spec.deadlineMs);
   try {
-    for (let opened = 0; opened < spec.count; ) {
+    for (let opened = 0; opened < spec.count;) {
       const size = Math.min(spec.batch, spec.count - opened);
       for (let i = 0; i < size; i += 1) pending.push(openStream(url, request, spec.expected, live));
       opened += size;

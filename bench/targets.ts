@@ -2,13 +2,14 @@
  * The three things under test. Each start() spawns a fresh process pinned to the proxy CPU and
  * resolves once GET /health answers 200; "direct" is the mock itself and costs nothing.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildHandle } from './children.js';
 import type { BenchContext } from './context.js';
 import { findFreePort, waitForHealthy } from './http-util.js';
 import { renderNginxConfig } from './nginx-config.js';
 import { readTreePids } from './proc-stats.js';
+import type { RelayCommand } from './relay-command.js';
 import { expandRelayCommand, renderRelayConfig } from './relay-config.js';
 
 export type TargetName = 'direct' | 'nginx' | 'relay';
@@ -93,7 +94,10 @@ function createNginxTarget(nginxPath: string | undefined, note: string | undefin
       const port = await findFreePort();
       const configPath = join(dir, 'nginx.conf');
       const runAsRoot = process.getuid?.() === 0;
-      writeFileSync(configPath, renderNginxConfig({ dir, port, upstreamPort: ctx.mock.port, fdLimit: ctx.fdLimit, runAsRoot }));
+      writeFileSync(
+        configPath,
+        renderNginxConfig({ dir, port, upstreamPort: ctx.mock.port, fdLimit: ctx.fdLimit, runAsRoot }),
+      );
       return startProcessTarget(ctx, 'nginx', port, () =>
         ctx.registry.spawn({
           name: 'nginx',
@@ -132,19 +136,11 @@ function createRelayTarget(template: string, skipNote: string | undefined): Targ
   };
 }
 
-export const DEFAULT_RELAY_COMMAND = 'node dist/src/main.js -c {config}';
-
-export function createTargets(ctx: BenchContext): Target[] {
-  const { relayCommand } = ctx.options;
-  const isDefault = relayCommand === DEFAULT_RELAY_COMMAND;
-  const relayMissing = isDefault && !existsSync(join(ctx.rootDir, 'dist/src/main.js'));
+export function createTargets(ctx: BenchContext, relay: RelayCommand): Target[] {
   const all: Target[] = [
     createDirectTarget(),
     createNginxTarget(ctx.nginx.path, ctx.nginx.note),
-    createRelayTarget(
-      relayCommand,
-      relayMissing ? 'relay skipped: dist/src/main.js does not exist yet (build the relay first)' : undefined,
-    ),
+    createRelayTarget(relay.template, relay.skipNote),
   ];
   return all.filter((target) => ctx.options.targets.includes(target.name));
 }

@@ -92,5 +92,10 @@ export async function sendUpload(url: string, fileBytes: number, timeoutMs: numb
   };
   await writeAll();
   const { status, body } = await response;
-  return { status, sentBytes: envelope.length, receivedBytes: readBytesField(body), wallMs: performance.now() - startedAt };
+  return {
+    status,
+    sentBytes: envelope.length,
+    receivedBytes: readBytesField(body),
+    wallMs: performance.now() - startedAt,
+  };
 }

@@ -52,7 +52,16 @@ export async function runWrk(ctx: BenchContext, url: string, script: string, sec
     name: 'wrk',
     command: wrkPath,
     // wrk takes whole seconds.
-    args: ['-t1', `-c${ctx.options.connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '-s', script, url],
+    args: [
+      '-t1',
+      `-c${ctx.options.connections}`,
+      `-d${Math.max(1, Math.round(seconds))}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      script,
+      url,
+    ],
     cpu: ctx.loadCpu,
     logPath: join(ctx.tempDir, 'wrk.log'),
     pipeStdout: true,

@@ -12,7 +12,14 @@ import { readCpuSeconds, startRssSampler } from '../proc-stats.js';
 import { runStreams, type StreamRunSpec } from '../sse-client.js';
 import { pickPercentile, sortNumbers } from '../stats.js';
 import type { RunningTarget } from '../targets.js';
-import { MIB, defineMetric, defineUsageMetrics, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
+import {
+  MIB,
+  defineMetric,
+  defineUsageMetrics,
+  toUsageValues,
+  type MetricValues,
+  type ScenarioCase,
+} from './scenario.js';
 
 const RAMP_BATCH = 5;
 const RAMP_INTERVAL_MS = 5;

@@ -24,7 +24,9 @@ async function measureNodeFloor(ctx: BenchContext, idleMs: number): Promise<{ st
     logPath: join(ctx.tempDir, 'bare-node.log'),
   });
   try {
-    const startupMs = await waitForHealthy(`http://127.0.0.1:${port}/health`, startedAt, 10_000, () => handle.isRunning());
+    const startupMs = await waitForHealthy(`http://127.0.0.1:${port}/health`, startedAt, 10_000, () =>
+      handle.isRunning(),
+    );
     await sleep(idleMs);
     return { startupMs, rssMiB: readRssBytes([handle.pid]) / MIB };
   } finally {
@@ -53,8 +55,12 @@ export function createStartupCase(): ScenarioCase {
     metrics: [
       defineMetric('e.startup_ms', 'E start-up, spawn → /health 200 (ms)', 1),
       defineMetric('e.idle_rss_mb', 'E idle RSS (MiB)', 1),
-      defineMetric('e.node_startup_ms', 'E floor: bare node:http server start-up (ms, relay column)', 1, { ratios: false }),
-      defineMetric('e.node_idle_rss_mb', 'E floor: bare node:http server idle RSS (MiB, relay column)', 1, { ratios: false }),
+      defineMetric('e.node_startup_ms', 'E floor: bare node:http server start-up (ms, relay column)', 1, {
+        ratios: false,
+      }),
+      defineMetric('e.node_idle_rss_mb', 'E floor: bare node:http server idle RSS (MiB, relay column)', 1, {
+        ratios: false,
+      }),
     ],
     run: measureStartup,
   };

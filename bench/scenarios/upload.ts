@@ -7,7 +7,15 @@ import { startMachineWatch } from '../machine-cpu.js';
 import { readRssBytes, startRssSampler } from '../proc-stats.js';
 import type { RunningTarget } from '../targets.js';
 import { sendUpload } from '../upload-client.js';
-import { MIB, defineMetric, defineUsageMetrics, sleep, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
+import {
+  MIB,
+  defineMetric,
+  defineUsageMetrics,
+  sleep,
+  toUsageValues,
+  type MetricValues,
+  type ScenarioCase,
+} from './scenario.js';
 
 async function measureUpload(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
   const url = `${target.baseUrl}/v1/audio/transcriptions`;
