@@ -46,31 +46,9 @@ async function main(argv: readonly string[]): Promise<number> {
   warnAboutOpenRelay(config, log);
   if (!cli.configGiven && !existsSync(cli.config)) log.warn({ config: cli.config }, `no ${cli.config} found: running on the defaults`);
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      relay.server.once('error', reject);
-      relay.server.listen(config.server.port, config.server.host, () => resolve());
-    });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    log.fatal({ code, host: config.server.host, port: config.server.port }, `cannot listen on ${config.server.host}:${config.server.port} (${code ?? 'error'})`);
-    flush();
-    return 1;
-  }
-  const address = relay.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
-  log.info(
-    {
-      host: config.server.host,
-      port,
-      backend: config.backend.base_url,
-      backend_key: config.backend.api_key === '' ? 'pass-through' : fingerprint(config.backend.api_key),
-      version: readVersion(),
-    },
-    `relay listening on http://${config.server.host}:${port}`,
-  );
-
-  return new Promise<number>((resolve) => {
+  // Signal handlers go in before the port opens: a SIGTERM that arrives as soon as "listening" is
+  // printed must find them, not the default action (terminate at once).
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) {
@@ -97,6 +75,32 @@ async function main(argv: readonly string[]): Promise<number> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      relay.server.once('error', reject);
+      relay.server.listen(config.server.port, config.server.host, () => resolve());
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    log.fatal({ code, host: config.server.host, port: config.server.port }, `cannot listen on ${config.server.host}:${config.server.port} (${code ?? 'error'})`);
+    flush();
+    return 1;
+  }
+  const address = relay.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
+  log.info(
+    {
+      host: config.server.host,
+      port,
+      backend: config.backend.base_url,
+      backend_key: config.backend.api_key === '' ? 'pass-through' : fingerprint(config.backend.api_key),
+      version: readVersion(),
+    },
+    `relay listening on http://${config.server.host}:${port}`,
+  );
+
+  return stopped;
 }
 
 /** The seed's "hide the key" makes an open relay: anyone who reaches it spends the owner's key. */
