@@ -22,13 +22,15 @@ test('a session with traffic outlives the idle timeout; a silent one is closed w
   const conn = await backend.nextConnection();
   const start = performance.now();
   // Traffic every 100 ms for 800 ms: twice the idle timeout, and still open.
+  let lastActivity = 0;
   for (let i = 0; i < 8; i++) {
     client.ws.send(`tick ${i}`);
     await client.nextMessage();
+    // Silence is counted from the last frame through the relay, not from after the pause below.
+    lastActivity = performance.now();
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(client.ws.readyState, client.ws.OPEN);
-  const lastActivity = performance.now();
   const [atClient, atBackend] = await Promise.all([client.closed, conn.closed]);
   const silent = performance.now() - lastActivity;
   assert.deepEqual(atClient, { code: 1001, reason: 'idle timeout' });
