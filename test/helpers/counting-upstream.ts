@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './listen.js';
 
 /**
  * A backend that counts body bytes the moment they arrive (the mock-upstream helper records a
@@ -32,7 +31,6 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
   let waiters: { bytes: number; resolve: () => void }[] = [];
   const done: CountedRequest[] = [];
   const requestWaiters: ((r: CountedRequest) => void)[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const hash = createHash('sha256');
     let length = 0;
@@ -51,13 +49,8 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
       res.end('{"ok":true}');
     });
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const listener = await listenOnLoopback(server);
+  const port = listener.port;
   return {
     url: `http://127.0.0.1:${port}`,
     received: () => received,
@@ -83,10 +76,6 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
       if (first) return Promise.resolve(first);
       return new Promise((resolve) => requestWaiters.push(resolve));
     },
-    async close() {
-      for (const s of sockets) s.destroy();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => listener.close(),
   };
 }

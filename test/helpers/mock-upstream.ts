@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { once } from 'node:events';
+import { listenOnLoopback } from './listen.js';
 
 /** What arrived at the mock backend, exactly. */
 export interface RecordedRequest {
@@ -43,7 +42,6 @@ export async function startMockUpstream(handler: MockHandler = replyJson(200, { 
   const waiters: ((r: RecordedRequest) => void)[] = [];
   const abortWaiters: (() => void)[] = [];
   let delivered = 0;
-  const sockets = new Set<Socket>();
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -82,13 +80,8 @@ export async function startMockUpstream(handler: MockHandler = replyJson(200, { 
     req.on('end', () => done(true));
     req.on('close', () => done(false));
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const listener = await listenOnLoopback(server);
+  const port = listener.port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -103,11 +96,7 @@ export async function startMockUpstream(handler: MockHandler = replyJson(200, { 
     nextAbort() {
       return new Promise((resolve) => abortWaiters.push(resolve));
     },
-    async close() {
-      for (const s of sockets) s.destroy();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => listener.close(),
   };
 }
 

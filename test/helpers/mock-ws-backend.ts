@@ -1,7 +1,7 @@
-import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Socket } from 'node:net';
+import { listenOnLoopback } from './listen.js';
 
 /** What arrived at the mock backend's handshake, exactly. */
 export interface RecordedHandshake {
@@ -74,7 +74,6 @@ export async function startMockWsBackend(initial: ConnectionScript = echo, optio
   const connections: BackendConnection[] = [];
   const waiters: ((c: BackendConnection) => void)[] = [];
   let delivered = 0;
-  const sockets = new Set<Socket>();
 
   const record = (req: import('node:http').IncomingMessage, upgrade: boolean): RecordedHandshake => {
     const url = req.url ?? '';
@@ -148,13 +147,8 @@ export async function startMockWsBackend(initial: ConnectionScript = echo, optio
       }
     });
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const listener = await listenOnLoopback(server);
+  const port = listener.port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -170,10 +164,6 @@ export async function startMockWsBackend(initial: ConnectionScript = echo, optio
     refuse(r) {
       refusal = r;
     },
-    async close() {
-      for (const s of sockets) s.destroy();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => listener.close(),
   };
 }
