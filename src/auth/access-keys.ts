@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { RelayError } from '../errors.js';
+import { CREDENTIAL_HEADERS } from '../proxy/headers.js';
 import { fingerprint } from '../secret.js';
 
 /**
@@ -31,7 +32,7 @@ export function createAccessCheck(keys: readonly string[]): AccessCheck | undefi
   };
 
   return (headers) => {
-    for (const header of ['authorization', 'x-api-key', 'api-key'] as const) {
+    for (const header of CREDENTIAL_HEADERS) {
       const raw = headers[header];
       if (typeof raw !== 'string' || raw === '') continue;
       const presented = header === 'authorization' ? bearerToken(raw) : raw.trim();

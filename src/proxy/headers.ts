@@ -65,7 +65,7 @@ export interface UpstreamHeaderEdits {
   /** The body length to declare, or undefined for a streamed body of unknown length (chunked). */
   readonly contentLength: number | undefined;
   /** Extra headers to drop for this request only (e.g. the header that carried a relay access key). */
-  readonly alsoDrop?: string | readonly (string | undefined)[] | undefined;
+  readonly alsoDrop?: readonly (string | undefined)[];
   /** Flat [name, value, …] to add. */
   readonly add: readonly string[];
   readonly clientAddress?: string | undefined;
@@ -139,6 +139,5 @@ export function isEventStream(contentType: string | string[] | undefined): boole
 }
 
 function isAlsoDropped(lower: string, alsoDrop: UpstreamHeaderEdits['alsoDrop']): boolean {
-  if (alsoDrop === undefined) return false;
-  return typeof alsoDrop === 'string' ? lower === alsoDrop : alsoDrop.includes(lower);
+  return alsoDrop !== undefined && alsoDrop.includes(lower);
 }

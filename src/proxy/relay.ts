@@ -32,7 +32,7 @@ export async function relay(ctx: RelayContext, req: IncomingMessage, res: Server
   if (echo !== undefined) add.push('accept-encoding', 'identity');
   const headers = toUpstreamHeaders(req.rawHeaders, ctx.headerPolicy, {
     contentLength: prepared.contentLength,
-    alsoDrop: echo === undefined ? ex.accessHeader : [ex.accessHeader, 'accept-encoding'],
+    alsoDrop: echo === undefined ? [ex.accessHeader] : [ex.accessHeader, 'accept-encoding'],
     add,
     clientAddress: req.socket.remoteAddress,
   });

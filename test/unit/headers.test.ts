@@ -74,7 +74,7 @@ const UPSTREAM_CASES: readonly UpstreamCase[] = [
     name: 'the header that carried the relay access key is dropped',
     policy: PASSING,
     raw: ['Authorization', 'Bearer sk-user', 'X-Api-Key', 'rk-relay'],
-    edits: { contentLength: undefined, add: [], alsoDrop: 'x-api-key' },
+    edits: { contentLength: undefined, add: [], alsoDrop: ['x-api-key'] },
     expected: [['authorization', 'Bearer sk-user']],
   },
   {
