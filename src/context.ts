@@ -2,20 +2,30 @@ import type { AccessCheck } from './auth/access-keys.js';
 import type { RelayConfig } from './config/load.js';
 import type { CorsPolicy } from './http/cors.js';
 import type { Logger } from './log.js';
-import type { RequestHeaderPolicy } from './proxy/headers.js';
+import type { ModelCatalog } from './models/catalog.js';
 import type { ModelResolver } from './proxy/model-policy.js';
-import type { Upstream } from './upstream/client.js';
+import type { Balancer } from './routing/balancer.js';
+import type { Health } from './routing/health.js';
+import type { RouteTable } from './routing/table.js';
+import type { Backend } from './upstream/backend.js';
 
 /** Everything a request needs, decided once at start and passed in (never module globals). */
 export interface RelayContext {
   readonly config: RelayConfig;
   readonly log: Logger;
-  readonly upstream: Upstream;
+  /** Every backend, in config order (the seed's `backend:` is the one named `default`). */
+  readonly backends: readonly Backend[];
+  readonly routes: RouteTable;
+  readonly health: Health;
+  readonly balancer: Balancer;
+  /** With `backends`: /v1/models is the relay's own union; else it passes through. */
+  readonly catalog: ModelCatalog | undefined;
   readonly resolveModel: ModelResolver;
-  /** Whether request bodies must be read for their model (a rewrite or echo_alias needs it). */
+  /** Whether request bodies must be read for their model (a rewrite, echo_alias or routing needs it). */
   readonly readModel: boolean;
+  /** Whether bodies are kept so that a failed try can be sent again (retry.max_attempts > 1). */
+  readonly replayable: boolean;
   readonly echoAlias: boolean;
-  readonly headerPolicy: RequestHeaderPolicy;
   readonly cors: CorsPolicy;
   readonly checkAccess: AccessCheck | undefined;
   readonly state: RelayState;

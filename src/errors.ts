@@ -30,6 +30,7 @@ const CATALOG = {
   invalid_api_key: { status: 401, type: 'authentication_error', message: 'Incorrect or missing API key for this relay.' },
   method_not_allowed: { status: 405, type: 'invalid_request_error', message: 'Method not allowed.' },
   not_found: { status: 404, type: 'invalid_request_error', message: 'Unknown endpoint.' },
+  model_not_found: { status: 404, type: 'invalid_request_error', message: 'The model does not exist or no backend of this relay serves it.' },
   upstream_unreachable: { status: 502, type: 'api_error', message: 'The backend could not be reached.' },
   upstream_connection_error: { status: 502, type: 'api_error', message: 'The connection to the backend failed.' },
   upstream_connect_timeout: { status: 504, type: 'timeout_error', message: 'Connecting to the backend timed out.' },

@@ -93,8 +93,11 @@ async function main(argv: readonly string[]): Promise<number> {
     {
       host: config.server.host,
       port,
-      backend: config.backend.base_url,
-      backend_key: config.backend.api_key === '' ? 'pass-through' : fingerprint(config.backend.api_key),
+      backends: config.backends.map((b) => ({
+        name: b.name,
+        url: b.base_url,
+        keys: b.keys.length === 0 ? 'pass-through' : b.keys.map(fingerprint),
+      })),
       version: readVersion(),
     },
     `relay listening on http://${config.server.host}:${port}`,
@@ -105,10 +108,10 @@ async function main(argv: readonly string[]): Promise<number> {
 
 /** The seed's "hide the key" makes an open relay: anyone who reaches it spends the owner's key. */
 function warnAboutOpenRelay(config: RelayConfig, log: Logger): void {
-  if (config.backend.api_key === '' || config.auth.keys.length > 0 || isLoopback(config.server.host)) return;
+  if (config.backends.every((b) => b.keys.length === 0) || config.auth.keys.length > 0 || isLoopback(config.server.host)) return;
   log.warn(
     { host: config.server.host },
-    'backend.api_key is set, auth.keys is empty and the relay listens beyond loopback: anyone who can reach it spends your key. Set auth.keys or listen on 127.0.0.1.',
+    'a backend key is set, auth.keys is empty and the relay listens beyond loopback: anyone who can reach it spends your key. Set auth.keys or listen on 127.0.0.1.',
   );
 }
 

@@ -5,9 +5,13 @@ import type { RelayContext } from './context.js';
 import { createCorsPolicy } from './http/cors.js';
 import { createRelayServer } from './http/server.js';
 import type { Logger } from './log.js';
-import { createRequestHeaderPolicy } from './proxy/headers.js';
-import { createModelResolver, isIdentityPolicy } from './proxy/model-policy.js';
-import { createUpstream } from './upstream/client.js';
+import { createModelCatalog, type ModelCatalog } from './models/catalog.js';
+import { createModelResolver, isIdentityPolicy, type ModelResolver } from './proxy/model-policy.js';
+import { Balancer } from './routing/balancer.js';
+import { isGlob } from './routing/glob.js';
+import { Health } from './routing/health.js';
+import { createRouteTable, type RouteTable } from './routing/table.js';
+import { createBackend, fetchBackendModels, type Backend } from './upstream/backend.js';
 
 export interface Relay {
   readonly server: Server;
@@ -16,27 +20,61 @@ export interface Relay {
   shutdown(graceMs: number): Promise<void>;
 }
 
-/** Builds everything once from the frozen config: the key injector, model resolver, CORS policy, upstream. */
+/** Builds everything once from the frozen config: backends and their pools, routes, health, model resolver, CORS policy. */
 export function createRelay(config: RelayConfig, log: Logger): Relay {
+  const backends = config.backends.map((spec, i) => createBackend(spec, i, { forwardClientIp: config.server.forward_client_ip }));
+  const routes = createRouteTable(config.backends, config.routes);
+  const health = new Health(
+    config.backends.map((b) => b.keys.length),
+    { failureThreshold: config.health.failure_threshold, cooldownMs: config.health.cooldown * 1000, badKeyCooldownMs: config.health.bad_key_cooldown * 1000 },
+  );
+  const resolveModel = createModelResolver(config.model);
   const context: RelayContext = {
     config,
     log,
-    upstream: createUpstream({
-      name: 'default',
-      base_url: config.backend.base_url,
-      timeout: config.request.timeout,
-      connect_timeout: config.request.connect_timeout,
-    }),
-    resolveModel: createModelResolver(config.model),
-    readModel: !isIdentityPolicy(config.model) || config.model.echo_alias,
+    backends,
+    routes,
+    health,
+    balancer: new Balancer(health, config.backends.map((b) => ({ weight: b.weight, keys: b.keys.length }))),
+    // The seed's single backend keeps its pass-through /v1/models; a gateway answers it itself.
+    catalog: config.backends.length > 1 || routes.needsModel ? createCatalog(config, log, backends, routes, resolveModel) : undefined,
+    resolveModel,
+    readModel: !isIdentityPolicy(config.model) || config.model.echo_alias || routes.needsModel,
+    replayable: config.retry.max_attempts > 1 || routes.needsModel,
     echoAlias: config.model.echo_alias,
-    headerPolicy: createRequestHeaderPolicy({ apiKey: config.backend.api_key, forwardClientIp: config.server.forward_client_ip }),
     cors: createCorsPolicy(config.server.cors),
     checkAccess: createAccessCheck(config.auth.keys),
     state: { inflight: 0, shuttingDown: false, onIdle: undefined },
   };
   const server = createRelayServer(context);
   return { server, context, shutdown: (graceMs) => shutdown(server, context, graceMs) };
+}
+
+function createCatalog(config: RelayConfig, log: Logger, backends: readonly Backend[], routes: RouteTable, resolve: ModelResolver): ModelCatalog {
+  const ownerOf = (name: string): string | undefined => {
+    const model = resolve(name) ?? name;
+    const first = routes.forModel(model)?.[0]?.[0];
+    return first === undefined ? undefined : backends[first]?.name;
+  };
+  const configured: { id: string; owner: string }[] = [];
+  for (const alias of Object.keys(config.model.mapping)) configured.push({ id: alias, owner: ownerOf(alias) ?? 'relay-bartender' });
+  for (const b of config.backends) {
+    for (const name of [...b.models.filter((m) => !isGlob(m)), ...Object.keys(b.mapping)]) configured.push({ id: name, owner: b.name });
+  }
+  return createModelCatalog({
+    configured,
+    sources: backends
+      .filter((b) => b.spec.list_models)
+      .map((b) => {
+        const reverse = new Map<string, string[]>();
+        for (const [alias, provider] of Object.entries(b.spec.mapping)) reverse.set(provider, [...(reverse.get(provider) ?? []), alias]);
+        return { name: b.name, fetch: () => fetchBackendModels(b, config.model.list_timeout * 1000), aliasesOf: (id: string) => reverse.get(id) ?? [] };
+      }),
+    routable: (name) => ownerOf(name) !== undefined,
+    ownerOf,
+    ttlMs: config.model.list_ttl * 1000,
+    onSourceError: (backend, err) => log.warn({ backend, reason: err instanceof Error ? err.message : String(err) }, 'backend model list unavailable: left out of /v1/models'),
+  });
 }
 
 async function shutdown(server: Server, ctx: RelayContext, graceMs: number): Promise<void> {
@@ -56,5 +94,5 @@ async function shutdown(server: Server, ctx: RelayContext, graceMs: number): Pro
   await Promise.all([...(ctx.state.onShutdown ?? [])].map((close) => close()));
   server.closeAllConnections();
   await closed;
-  await ctx.upstream.close().catch(() => undefined);
+  await Promise.all(ctx.backends.map((b) => b.upstream.close().catch(() => undefined)));
 }

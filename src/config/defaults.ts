@@ -21,11 +21,25 @@ export const DEFAULTS = {
   model: {
     override: '',
     echo_alias: false,
+    list_ttl: 300,
+    list_timeout: 5,
   },
   request: {
     timeout: 120,
     connect_timeout: 30,
     max_body_size: 100 * 1024 * 1024,
+    spool_above: 1024 * 1024,
+  },
+  retry: {
+    on_status: [429, 500, 502, 503, 504],
+    backoff: 0.1,
+    max_backoff: 2,
+    max_retry_after: 5,
+  },
+  health: {
+    failure_threshold: 3,
+    cooldown: 30,
+    bad_key_cooldown: 600,
   },
   cors: {
     origins: ['*'],

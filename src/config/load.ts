@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { resolveBackends, type BackendSpec } from './backends.js';
 import { expandEnv, type Env } from './env.js';
 import { configSchema, KNOWN_KEYS, type RawRelayConfig } from './schema.js';
 
@@ -10,7 +11,16 @@ type DeepReadonly<T> = T extends (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
-export type RelayConfig = DeepReadonly<RawRelayConfig>;
+/**
+ * The config the relay runs on: the YAML's keys, with `backends` always the full resolved list (the
+ * seed's `backend:` included) and `retry.max_attempts` decided.
+ */
+export type RelayConfig = DeepReadonly<
+  Omit<RawRelayConfig, 'backends' | 'retry'> & {
+    backends: BackendSpec[];
+    retry: Omit<RawRelayConfig['retry'], 'max_attempts'> & { max_attempts: number };
+  }
+>;
 
 /** A config that cannot be used. The message names the file, the key path and what is wrong. */
 export class ConfigError extends Error {
@@ -65,7 +75,10 @@ export function parseConfig(text: string, file: string, env: Env, overrides: Con
   }
   // The file is checked as written first, so a bad value is reported even when a flag would replace it.
   validate(value, file);
-  return deepFreeze(validate(applyOverrides(value as Record<string, unknown>, overrides), file));
+  const raw = validate(applyOverrides(value as Record<string, unknown>, overrides), file);
+  const resolved = resolveBackends(raw, { backend: 'backend' in tree });
+  if (!resolved.ok) throw new ConfigError(file, resolved.problems);
+  return deepFreeze({ ...raw, backends: resolved.backends, retry: { ...raw.retry, max_attempts: resolved.maxAttempts } });
 }
 
 function validate(tree: unknown, file: string): RawRelayConfig {
@@ -92,7 +105,7 @@ function describeIssue(issue: z.core.$ZodIssue, tree: unknown): string[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const where = path ? `${path}.${key}` : key;
-      const hint = suggest(key, KNOWN_KEYS[path] ?? []);
+      const hint = suggest(key, KNOWN_KEYS[path.replace(/\.\d+(?=\.|$)/g, '.*')] ?? []);
       return `${where}: unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`;
     });
   }

@@ -6,6 +6,7 @@ export function toPrintableConfig(config: RelayConfig): unknown {
   return {
     ...config,
     backend: { ...config.backend, api_key: maskSecret(config.backend.api_key) },
+    backends: config.backends.map((b) => ({ ...b, keys: b.keys.map(maskSecret) })),
     auth: { ...config.auth, keys: config.auth.keys.map(maskSecret) },
   };
 }

@@ -97,11 +97,17 @@ const modelShape = {
   override: orDefault(z.string(), DEFAULTS.model.override),
   mapping: orDefault(modelMapping, {}),
   echo_alias: orDefault(z.boolean(), DEFAULTS.model.echo_alias),
+  /** Seconds a backend's own /models list is kept (with `backends`). */
+  list_ttl: orDefault(z.number().nonnegative(), DEFAULTS.model.list_ttl),
+  /** Seconds a backend gets to answer its /models list before it is left out. */
+  list_timeout: orDefault(seconds, DEFAULTS.model.list_timeout),
 };
 const requestShape = {
   timeout: orDefault(seconds, DEFAULTS.request.timeout),
   connect_timeout: orDefault(seconds, DEFAULTS.request.connect_timeout),
   max_body_size: orDefault(byteSize, DEFAULTS.request.max_body_size),
+  /** A body kept for retries is held in memory up to this size, and spooled to a temp file above it. */
+  spool_above: orDefault(byteSize, DEFAULTS.request.spool_above),
 };
 const authShape = {
   keys: orDefault(z.array(z.string().min(1, { error: 'an access key must not be empty' })), []),
@@ -115,6 +121,56 @@ const websocketShape = {
   /** Seconds without a frame either way before a session is closed; 0 turns the limit off. */
   idle_timeout: orDefault(z.number().nonnegative(), DEFAULTS.websocket.idle_timeout),
 };
+/** name → value, for a backend's extra headers and query parameters. */
+const stringMap = z.record(z.string().min(1), z.union([z.string(), z.number()]).transform(String));
+
+const backendName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected a name of letters, digits, ".", "_" or "-" (at most 64)' });
+const modelPatterns = z
+  .array(z.string().min(1, { error: 'a model pattern must not be empty' }))
+  .min(1, { error: 'list at least one model name or pattern ("*" serves every model)' });
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected an HTTP header name' });
+
+const backendEntryShape = {
+  name: backendName,
+  base_url: httpUrl,
+  api_key: orDefault(z.string(), ''),
+  api_keys: orDefault(z.array(z.string().min(1, { error: 'a key must not be empty' })), []),
+  models: orDefault(modelPatterns, ['*']),
+  mapping: orDefault(modelMapping, {}),
+  weight: orDefault(z.number().positive({ error: 'must be greater than 0' }), 1),
+  priority: orDefault(z.number().int().min(0), 0),
+  timeout: seconds.nullish(),
+  connect_timeout: seconds.nullish(),
+  headers: orDefault(stringMap, {}),
+  query: orDefault(stringMap, {}),
+  /** `authorization` sends `Bearer <key>`; any other name (Azure's `api-key`) sends the key as is. */
+  key_header: orDefault(headerName.transform((v) => v.toLowerCase()), 'authorization'),
+  /** Whether /v1/models merges this backend's own list. */
+  list_models: orDefault(z.boolean(), true),
+};
+const backendEntry = z.strictObject(backendEntryShape);
+const routeEntryShape = {
+  /** An API path prefix, with or without /v1: `/files`, `/v1/batches`. */
+  prefix: z.string().regex(/^\//, { error: 'expected a path starting with "/"' }),
+  backend: backendName,
+};
+const routeEntry = z.strictObject(routeEntryShape);
+const retryShape = {
+  /** Tries in all, the first included; 1 turns retries off. Default: 3 with `backends`, 1 with only `backend`. */
+  max_attempts: z.number().int().min(1).max(10).nullish(),
+  on_status: orDefault(z.array(z.number().int().min(400).max(599)), [...DEFAULTS.retry.on_status]),
+  backoff: orDefault(z.number().nonnegative(), DEFAULTS.retry.backoff),
+  max_backoff: orDefault(z.number().nonnegative(), DEFAULTS.retry.max_backoff),
+  max_retry_after: orDefault(z.number().nonnegative(), DEFAULTS.retry.max_retry_after),
+};
+const healthShape = {
+  failure_threshold: orDefault(z.number().int().min(1), DEFAULTS.health.failure_threshold),
+  cooldown: orDefault(seconds, DEFAULTS.health.cooldown),
+  bad_key_cooldown: orDefault(seconds, DEFAULTS.health.bad_key_cooldown),
+};
+
 const rootShape = {
   server: section(serverShape),
   backend: section(backendShape),
@@ -123,6 +179,10 @@ const rootShape = {
   auth: section(authShape),
   log: section(logShape),
   websocket: section(websocketShape),
+  backends: z.array(backendEntry).min(1, { error: 'list at least one backend, or leave `backends` out' }).nullish(),
+  routes: orDefault(z.array(routeEntry), []),
+  retry: section(retryShape),
+  health: section(healthShape),
 };
 
 export const configSchema = z.strictObject(rootShape);
@@ -138,6 +198,11 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   auth: Object.keys(authShape),
   log: Object.keys(logShape),
   websocket: Object.keys(websocketShape),
+  retry: Object.keys(retryShape),
+  health: Object.keys(healthShape),
+  // List entries are looked up with their index as `*`.
+  'backends.*': Object.keys(backendEntryShape),
+  'routes.*': Object.keys(routeEntryShape),
 };
 
 /** The config as the YAML is written, after defaults. */

@@ -29,6 +29,13 @@ export class Exchange {
   bytesIn: number | undefined;
   /** The response body being relayed, torn down if the client leaves. */
   source: Readable | undefined;
+  /** The backend that answered (or was tried last), and how many tries the request took. */
+  backend: string | undefined;
+  attempts = 0;
+  /** Statuses or error codes of tries that were retried, for the log. */
+  retried: (number | string)[] | undefined;
+  /** A body kept for retries: removed when the request ends. */
+  spool: { dispose(): void } | undefined;
   /** Read when the log line is written (for bodies whose model is known only after they passed). */
   lateModel: { asked: string | undefined; sent: string | undefined } | undefined;
 
@@ -60,7 +67,13 @@ export class Exchange {
     return `relay;dur=${relay.toFixed(3)}, upstream;dur=${(this.upstreamHeaders - this.upstreamStart).toFixed(3)}`;
   }
 
+  /** `x-relay-backend` and `x-relay-attempts`, once a backend was tried. */
+  routeHeaders(): string[] {
+    return this.backend === undefined ? [] : ['x-relay-backend', this.backend, 'x-relay-attempts', String(this.attempts)];
+  }
+
   readonly #onClose = (): void => {
+    this.spool?.dispose();
     if (!this.#res.writableFinished) {
       this.clientGone = true;
       this.abort.abort();
@@ -94,7 +107,9 @@ export class Exchange {
         ttfb_ms: this.headWritten === 0 ? undefined : round(this.headWritten - this.start),
         upstream_ms: this.upstreamHeaders === 0 ? undefined : round(this.upstreamHeaders - this.upstreamStart),
         duration_ms: round(end - this.start),
-        backend: this.upstreamStart === 0 ? undefined : this.#ctx.upstream.name,
+        backend: this.backend,
+        attempts: this.attempts === 0 ? undefined : this.attempts,
+        retried: this.retried,
         access_key: this.accessKey,
       },
       'request',

@@ -56,7 +56,7 @@ function fail(ctx: RelayContext, res: ServerResponse, ex: Exchange, err: unknown
   ex.error = error;
   if (ex.clientGone) return;
   if (res.headersSent) res.destroy();
-  else sendError(res, error, [...ex.baseHeaders, 'server-timing', ex.serverTiming()]);
+  else sendError(res, error, [...ex.baseHeaders, ...ex.routeHeaders(), 'server-timing', ex.serverTiming()]);
 }
 
 /** Transport errors carry a string code (ECONNREFUSED, UND_ERR_*); a TypeError from our own code does not. */

@@ -46,17 +46,34 @@ export interface RequestHeaderPolicy {
   readonly forwardClientIp: boolean;
 }
 
-/** Decided once at start: which client headers never travel, and which the relay adds. */
-export function createRequestHeaderPolicy(options: { apiKey: string; forwardClientIp: boolean }): RequestHeaderPolicy {
+export interface RequestHeaderPolicyOptions {
+  /** The backend key to inject ('' passes the client's own credential through). */
+  readonly apiKey: string;
+  readonly forwardClientIp: boolean;
+  /** `authorization` (default) sends `Bearer <key>`; another name (Azure's `api-key`) sends the key as is. */
+  readonly keyHeader?: string;
+  /** A backend's extra headers: they replace any the client sent with the same name. */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+/** Decided once at start (one per backend key): which client headers never travel, and which the relay adds. */
+export function createRequestHeaderPolicy(options: RequestHeaderPolicyOptions): RequestHeaderPolicy {
   // host is the backend's (undici sets it from the origin); expect is answered by the relay itself.
   // x-request-id: the relay's id (the client's when valid) is always the one sent, never two.
   const drop = new Set([...HOP_BY_HOP, 'host', 'expect', 'content-length', 'x-request-id']);
-  if (options.apiKey !== '') for (const name of CREDENTIAL_HEADERS) drop.add(name);
+  const keyHeader = (options.keyHeader ?? 'authorization').toLowerCase();
+  if (options.apiKey !== '') for (const name of [...CREDENTIAL_HEADERS, keyHeader]) drop.add(name);
   if (!options.forwardClientIp) for (const name of CLIENT_IDENTITY_HEADERS) drop.add(name);
+  const inject: string[] = [];
+  for (const [name, value] of Object.entries(options.extra ?? {})) {
+    drop.add(name.toLowerCase());
+    inject.push(name, value);
+  }
+  if (options.apiKey !== '') inject.push(keyHeader, keyHeader === 'authorization' ? `Bearer ${options.apiKey}` : options.apiKey);
   return {
     drop,
     dropPrefixes: options.forwardClientIp ? [] : CLIENT_IDENTITY_PREFIXES,
-    inject: options.apiKey === '' ? [] : ['authorization', `Bearer ${options.apiKey}`],
+    inject,
     forwardClientIp: options.forwardClientIp,
   };
 }

@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { RelayError } from '../errors.js';
 import type { ModelResolver } from './model-policy.js';
 import { rewriteJsonModel } from './model-rewrite.js';
 import { MultipartModelRewriter, toBoundary } from './multipart-model.js';
+import { SpoolWriter, type Spool } from './spool.js';
 
 /**
  * What the backend receives as the body. Bodies stream through untouched unless the model must be
@@ -18,6 +20,12 @@ export interface PreparedBody {
   readonly sent: string | undefined;
   /** For multipart, the names are known only once the body has gone through. */
   readonly multipart?: MultipartModelRewriter;
+  /** A body kept for retries (then `body` is null): in memory or in a temp file. */
+  readonly spool?: Spool;
+  /** A spooled multipart body's boundary: its model field is rewritten as each try is sent. */
+  readonly boundary?: string;
+  /** Whether the body can be sent more than once. */
+  readonly replayable: boolean;
 }
 
 export interface BodyOptions {
@@ -25,6 +33,10 @@ export interface BodyOptions {
   readonly readModel: boolean;
   readonly resolve: ModelResolver;
   readonly maxBodySize: number;
+  /** Keep the body so that it can be sent again (retries are on). */
+  readonly replayable: boolean;
+  /** Bodies kept for retries stay in memory up to this size, and go to a temp file above it. */
+  readonly spoolAbove: number;
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
@@ -36,7 +48,7 @@ export async function prepareBody(req: IncomingMessage, options: BodyOptions): P
   const declared = lengthHeader === undefined ? undefined : Number(lengthHeader);
   const chunked = req.headers['transfer-encoding'] !== undefined;
   if (!chunked && (declared === undefined || declared === 0)) {
-    return { body: null, contentLength: declared, asked: undefined, sent: undefined };
+    return { body: null, contentLength: declared, asked: undefined, sent: undefined, replayable: true };
   }
   const type = req.headers['content-type'] ?? '';
   const encoding = req.headers['content-encoding'];
@@ -46,17 +58,45 @@ export async function prepareBody(req: IncomingMessage, options: BodyOptions): P
     if (strictJson || type === '' || LOOSE_TYPE.test(type)) {
       if (declared !== undefined && declared > options.maxBodySize) throw tooLarge(options.maxBodySize);
       const edit = rewriteJsonModel(await readBody(req, options.maxBodySize), options.resolve, strictJson);
-      return { body: edit.body, contentLength: edit.body.length, asked: edit.asked, sent: edit.sent };
+      return { body: edit.body, contentLength: edit.body.length, asked: edit.asked, sent: edit.sent, replayable: true };
     }
     const boundary = MULTIPART_TYPE.test(type) ? toBoundary(type) : undefined;
+    if (boundary !== undefined && options.replayable) {
+      if (declared !== undefined && declared > options.maxBodySize) throw tooLarge(options.maxBodySize);
+      // Kept as sent (the scan only reads the model); each try rewrites it for its backend.
+      const scan = new MultipartModelRewriter(boundary, (asked) => asked);
+      const spool = await keep(req, options, scan);
+      const asked = scan.asked;
+      return { body: null, spool, boundary, contentLength: spool.length, asked, sent: options.resolve(asked), replayable: true };
+    }
     if (boundary !== undefined) {
       const rewriter = new MultipartModelRewriter(boundary, options.resolve);
       // The edited length is unknown until the model field has passed: the body goes chunked.
       pipeline(req, rewriter, () => undefined);
-      return { body: rewriter, contentLength: undefined, asked: undefined, sent: undefined, multipart: rewriter };
+      return { body: rewriter, contentLength: undefined, asked: undefined, sent: undefined, multipart: rewriter, replayable: false };
     }
   }
-  return { body: req, contentLength: chunked ? undefined : declared, asked: undefined, sent: undefined };
+  // Above max_body_size a body that routing need not read streams through once, without retries.
+  if (options.replayable && (declared === undefined || declared <= options.maxBodySize)) {
+    const spool = await keep(req, options, undefined);
+    return { body: null, spool, contentLength: spool.length, asked: undefined, sent: undefined, replayable: true };
+  }
+  return { body: req, contentLength: chunked ? undefined : declared, asked: undefined, sent: undefined, replayable: false };
+}
+
+/** The whole body into a spool (memory, then a temp file), optionally through a scanner. Rejects 413 / 499 / 400. */
+async function keep(req: IncomingMessage, options: BodyOptions, scan: MultipartModelRewriter | undefined): Promise<Spool> {
+  const writer = new SpoolWriter({ memoryLimit: options.spoolAbove, maxSize: options.maxBodySize });
+  try {
+    if (scan === undefined) await pipelineAsync(req, writer);
+    else await pipelineAsync(req, scan, writer);
+  } catch (err) {
+    writer.destroy();
+    if (err instanceof RelayError) throw err;
+    if (req.destroyed && !req.complete) throw new RelayError('client_closed_request');
+    throw err;
+  }
+  return writer.spool();
 }
 
 function tooLarge(limit: number): RelayError {

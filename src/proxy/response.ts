@@ -28,7 +28,7 @@ export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex
   const contentType = up.headers['content-type'];
   ex.stream = isEventStream(contentType);
   const rewriteJson = echo !== undefined && !ex.stream && typeof contentType === 'string' && JSON_TYPE.test(contentType);
-  const add = [...ex.baseHeaders];
+  const add = [...ex.baseHeaders, ...ex.routeHeaders()];
   if (ex.stream) add.push('x-accel-buffering', 'no');
   if (echo !== undefined) add.push('x-relay-upstream-model', echo.sent);
 

@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AccessCheck } from '../auth/access-keys.js';
 import type { RelayContext } from '../context.js';
-import { toClientHeaders } from '../proxy/headers.js';
+import { RelayError } from '../errors.js';
+import { toClientHeaders, type RequestHeaderPolicy } from '../proxy/headers.js';
+import { withQuery, type Backend } from '../upstream/backend.js';
 import { parseTarget } from '../proxy/target.js';
 import {
   API_KEY_PROTOCOL_PREFIX,
@@ -35,17 +37,38 @@ export function planUpstream(ctx: RelayContext, req: IncomingMessage, session: W
   checkClientHandshake(req.headers);
   const target = parseTarget(req.url ?? '/');
   session.path = target.apiPath;
-  const query = rewriteQueryModel(target.query, ctx.resolveModel);
+  const global = rewriteQueryModel(target.query, ctx.resolveModel);
+  const { backend, key } = chooseBackend(ctx, global.sent, target.apiPath);
+  session.backend = backend.name;
+  // The backend's own name for the model (its `mapping`), after the global rules.
+  const query = rewriteQueryModel(target.query, (asked) => {
+    const model = ctx.resolveModel(asked);
+    return model === undefined ? undefined : backend.mapModel(model);
+  });
   if (query.asked !== undefined) session.noteModel(query.asked, query.sent);
+  const upstreamQuery = Object.keys(backend.spec.query).length === 0 ? query.query : withQuery(query.query, Object.entries(backend.spec.query));
   return {
-    url: toUpstreamUrl(ctx.upstream.origin, ctx.upstream.basePath, { apiPath: target.apiPath, query: query.query }),
-    protocols: toUpstreamProtocols(offered, { dropKeys: ctx.config.backend.api_key !== '', accessProtocol: access.protocol }),
-    headers: toHandshakeHeaders(req.rawHeaders, ctx.headerPolicy, {
+    url: toUpstreamUrl(backend.upstream.origin, backend.upstream.basePath, { apiPath: target.apiPath, query: upstreamQuery }),
+    protocols: toUpstreamProtocols(offered, { dropKeys: backend.hasKeys, accessProtocol: access.protocol }),
+    headers: toHandshakeHeaders(req.rawHeaders, backend.policies[key] as RequestHeaderPolicy, {
       accessHeader: access.header,
       add: ['x-request-id', session.id],
       clientAddress: req.socket.remoteAddress,
     }),
   };
+}
+
+/** Where a session goes: routed like an HTTP request (by the query's model, else by path), one try. */
+function chooseBackend(ctx: RelayContext, model: string | undefined, apiPath: string): { backend: Backend; key: number } {
+  let tiers = ctx.routes.forPath(apiPath);
+  if (model !== undefined && ctx.routes.needsModel) {
+    const byModel = ctx.routes.forModel(model);
+    if (byModel === undefined) throw new RelayError('model_not_found', `The model \`${model}\` does not exist or no backend of this relay serves it.`, { param: 'model' });
+    tiers = byModel;
+  }
+  const choice = ctx.balancer.pick(tiers, new Set());
+  const backend = ctx.backends[choice?.backend ?? 0] as Backend;
+  return { backend, key: choice?.key ?? 0 };
 }
 
 interface Access {

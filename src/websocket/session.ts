@@ -24,6 +24,8 @@ export class WsSession {
   status = 0;
   error: RelayError | undefined;
   clientGone = false;
+  /** The backend the session was routed to. */
+  backend: string | undefined;
   upstreamStart = 0;
   upstreamOpen = 0;
   stats: BridgeStats | undefined;
@@ -79,7 +81,7 @@ export class WsSession {
         ws_error: s?.error,
         upstream_ms: this.upstreamOpen === 0 ? undefined : round(this.upstreamOpen - this.upstreamStart),
         duration_ms: round(performance.now() - this.start),
-        backend: this.upstreamStart === 0 ? undefined : this.#ctx.upstream.name,
+        backend: this.upstreamStart === 0 ? undefined : this.backend,
         access_key: this.accessKey,
       },
       'websocket',
