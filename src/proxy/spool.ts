@@ -34,7 +34,8 @@ export class SpoolWriter extends Writable {
   readonly #options: SpoolOptions;
 
   constructor(options: SpoolOptions) {
-    super({ highWaterMark: 64 * 1024 });
+    // Not destroyed at 'finish': the kept file must outlive the write, for every try that opens it.
+    super({ highWaterMark: 64 * 1024, autoDestroy: false });
     this.#options = options;
   }
 
@@ -67,13 +68,23 @@ export class SpoolWriter extends Writable {
   async #toFile(chunk: Buffer): Promise<void> {
     if (this.#file === undefined) {
       this.#dir = await mkdtemp(join(tmpdir(), 'relay-bartender-'));
+      if (this.destroyed) return this.#abandon(undefined);
       this.#path = join(this.#dir, 'body');
-      this.#file = await open(this.#path, 'wx', 0o600);
+      const file = await open(this.#path, 'wx', 0o600);
+      // Destroyed while the file was being made (the client left): nothing may be left behind.
+      if (this.destroyed) return this.#abandon(file);
+      this.#file = file;
       const held = this.#chunks;
       this.#chunks = [];
       for (const c of held) await this.#file.write(c);
     }
     await this.#file.write(chunk);
+  }
+
+  async #abandon(file: FileHandle | undefined): Promise<void> {
+    await file?.close().catch(() => undefined);
+    this.#removeDir();
+    throw new Error('the body was abandoned while it was being kept');
   }
 
   #removeDir(): void {

@@ -17,9 +17,13 @@ export function retryAfterMs(headers: Record<string, string | string[] | undefin
   const after = single(headers['retry-after']);
   if (after === undefined) return undefined;
   if (/^\s*\d+(\.\d+)?\s*$/.test(after)) return Math.ceil(Number(after) * 1000);
+  // Only the HTTP date form (RFC 9110 §5.6.7): Date.parse alone reads "-5" or "in 5" as dates.
+  if (!HTTP_DATE.test(after.trim())) return undefined;
   const date = Date.parse(after);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
+
+const HTTP_DATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

@@ -48,12 +48,27 @@ export function createBackend(spec: BackendSpec, index: number, options: { forwa
   };
 }
 
-/** The client's query with the backend's parameters set (replacing any the client sent under those names). */
+/**
+ * The client's query with the backend's parameters set: the client's own pairs keep their bytes,
+ * those with a name the backend sets are replaced.
+ */
 export function withQuery(clientQuery: string, set: readonly (readonly [string, string])[]): string {
-  const params = new URLSearchParams(clientQuery);
-  for (const [name, value] of set) params.set(name, value);
-  const text = params.toString();
-  return text === '' ? '' : `?${text}`;
+  const names = new Set(set.map(([name]) => name));
+  const kept = clientQuery
+    .replace(/^\?/, '')
+    .split('&')
+    .filter((pair) => pair !== '' && !names.has(decodeName(pair)));
+  for (const [name, value] of set) kept.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  return kept.length === 0 ? '' : `?${kept.join('&')}`;
+}
+
+function decodeName(pair: string): string {
+  const raw = pair.split('=', 1)[0] ?? '';
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
 }
 
 /** Largest /models answer read from a backend. */
