@@ -11,7 +11,11 @@ export type ErrorType =
   | 'not_found_error'
   | 'rate_limit_error'
   | 'api_error'
-  | 'timeout_error';
+  | 'timeout_error'
+  // OpenAI's own types for 429s: which limit was hit, or an exhausted quota.
+  | 'requests'
+  | 'tokens'
+  | 'insufficient_quota';
 
 interface CatalogEntry {
   readonly status: number;
@@ -30,6 +34,10 @@ const CATALOG = {
   invalid_api_key: { status: 401, type: 'authentication_error', message: 'Incorrect or missing API key for this relay.' },
   method_not_allowed: { status: 405, type: 'invalid_request_error', message: 'Method not allowed.' },
   not_found: { status: 404, type: 'invalid_request_error', message: 'Unknown endpoint.' },
+  model_not_allowed: { status: 403, type: 'permission_error', message: 'This key may not use this model.' },
+  rate_limit_exceeded: { status: 429, type: 'requests', message: 'Rate limit reached for this key.' },
+  insufficient_quota: { status: 429, type: 'insufficient_quota', message: 'This key has used up its budget.' },
+  limits_unavailable: { status: 503, type: 'api_error', message: 'Rate limits cannot be checked right now.' },
   model_not_found: { status: 404, type: 'invalid_request_error', message: 'The model does not exist or no backend of this relay serves it.' },
   upstream_unreachable: { status: 502, type: 'api_error', message: 'The backend could not be reached.' },
   upstream_connection_error: { status: 502, type: 'api_error', message: 'The connection to the backend failed.' },
@@ -48,15 +56,18 @@ export class RelayError extends Error {
   readonly type: ErrorType;
   readonly code: ErrorCode;
   readonly param: string | null;
+  /** Flat [name, value, …] sent with the error (retry-after, x-ratelimit-*). */
+  readonly headers: readonly string[];
 
-  constructor(code: ErrorCode, message?: string, options?: { param?: string; cause?: unknown }) {
+  constructor(code: ErrorCode, message?: string, options?: { param?: string; cause?: unknown; type?: ErrorType; headers?: readonly string[] }) {
     const entry: CatalogEntry = CATALOG[code];
     super(message ?? entry.message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RelayError';
     this.status = entry.status;
-    this.type = entry.type;
+    this.type = options?.type ?? entry.type;
     this.code = code;
     this.param = options?.param ?? null;
+    this.headers = options?.headers ?? [];
   }
 }
 

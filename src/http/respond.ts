@@ -11,7 +11,8 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
 /** An OpenAI-shaped error. After the head went out nothing can be said: the caller tears the response down. */
 export function sendError(res: ServerResponse, err: RelayError, headers: readonly string[]): void {
   if (res.headersSent || res.destroyed) return;
-  const extra = err.status === 413 || err.status === 408 || err.status === 400 ? [...headers, 'connection', 'close'] : headers;
+  const withOwn = err.headers.length === 0 ? headers : [...headers, ...err.headers];
+  const extra = err.status === 413 || err.status === 408 || err.status === 400 ? [...withOwn, 'connection', 'close'] : withOwn;
   sendJson(res, err.status, toErrorBody(err), extra);
 }
 

@@ -1,0 +1,91 @@
+import type { UsageRecord } from './record.js';
+import { NO_GROUP, type UsageGrouping } from './report.js';
+
+/**
+ * The `usage` table's columns, shared by the SQLite and PostgreSQL stores, and the one function
+ * that turns a record into column values. Values are sanitised here, so no single record can make
+ * a batch fail forever (a NaN or a fraction where the column wants an integer).
+ */
+export const USAGE_COLUMNS = [
+  'time',
+  'request_id',
+  'key_name',
+  'endpoint',
+  'model_asked',
+  'model_sent',
+  'backend',
+  'status',
+  'prompt_tokens',
+  'completion_tokens',
+  'cached_tokens',
+  'reasoning_tokens',
+  'total_tokens',
+  'ttft_ms',
+  'duration_ms',
+  'cost',
+  'stream',
+  'aborted',
+] as const;
+
+export type UsageColumn = (typeof USAGE_COLUMNS)[number];
+export type ColumnValue = string | number | boolean | null;
+
+export function toColumnValues(r: UsageRecord): ColumnValue[] {
+  return [
+    toIsoTime(r.time),
+    String(r.request_id),
+    optionalText(r.key_name),
+    String(r.endpoint),
+    optionalText(r.model_asked),
+    optionalText(r.model_sent),
+    optionalText(r.backend),
+    integer(r.status),
+    integer(r.prompt_tokens),
+    integer(r.completion_tokens),
+    integer(r.cached_tokens),
+    integer(r.reasoning_tokens),
+    integer(r.total_tokens),
+    optionalNumber(r.ttft_ms),
+    optionalNumber(r.duration_ms) ?? 0,
+    optionalNumber(r.cost),
+    r.stream === true,
+    r.aborted === true,
+  ];
+}
+
+/** The SQL expression of a grouping; `day` differs between the two databases. */
+export function groupExpression(by: UsageGrouping, day: string): string {
+  switch (by) {
+    case 'key':
+      return `COALESCE(key_name, '${NO_GROUP}')`;
+    case 'model':
+      return `COALESCE(model_sent, model_asked, '${NO_GROUP}')`;
+    case 'backend':
+      return `COALESCE(backend, '${NO_GROUP}')`;
+    case 'day':
+      return day;
+  }
+}
+
+/** Days in order; other groups by the most tokens first. */
+export function groupOrder(by: UsageGrouping): string {
+  return by === 'day' ? 'grp ASC' : 'total_tokens DESC, grp ASC';
+}
+
+/** ISO times in one spelling, so SQLite's text comparison orders them. */
+function toIsoTime(time: string): string {
+  const parsed = new Date(time);
+  return Number.isNaN(parsed.getTime()) ? new Date().toISOString() : parsed.toISOString();
+}
+
+function optionalText(value: string | null | undefined): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function integer(value: number): number {
+  return Number.isFinite(value) ? Math.round(value) : 0;
+}
+
+function optionalNumber(value: number | null | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}

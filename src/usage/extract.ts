@@ -1,0 +1,73 @@
+import type { UsageFigures } from './record.js';
+
+/**
+ * Reads token usage from what a backend sent, whatever the endpoint (issue 5):
+ * - chat completions and legacy completions: `usage.prompt_tokens`, `completion_tokens`,
+ *   `prompt_tokens_details.cached_tokens`, `completion_tokens_details.reasoning_tokens`;
+ * - embeddings: `usage.prompt_tokens` and `total_tokens` only;
+ * - the Responses API, gpt-image-1 images and token-billed transcriptions: `usage.input_tokens`,
+ *   `output_tokens`, `input_tokens_details.cached_tokens`, `output_tokens_details.reasoning_tokens`;
+ * - Responses API stream events carry it one level down, in `response.usage`.
+ * Transcriptions billed by duration (`usage.type: "duration"`) have no tokens and give nothing.
+ * Nothing here throws: a body that is not JSON, or a usage of another shape, gives `undefined`.
+ */
+
+const USAGE_KEY = Buffer.from('"usage"');
+
+/** Usage of a non-streamed JSON response body. */
+export function usageFromJson(body: Buffer): UsageFigures | undefined {
+  // Most bodies that carry no usage are skipped without parsing (large image or file bodies).
+  if (!body.includes(USAGE_KEY)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return usageFromEvent(parsed);
+}
+
+/** Usage of a parsed response object or stream event: its own `usage`, else `response.usage`. */
+export function usageFromEvent(obj: unknown): UsageFigures | undefined {
+  if (!isRecord(obj)) return undefined;
+  const own = toUsageFigures(obj.usage);
+  if (own !== undefined) return own;
+  return isRecord(obj.response) ? toUsageFigures(obj.response.usage) : undefined;
+}
+
+/** Normalises one `usage` object of any of the shapes above. */
+export function toUsageFigures(usage: unknown): UsageFigures | undefined {
+  if (!isRecord(usage) || usage.type === 'duration') return undefined;
+  const completion = count(usage.completion_tokens) ?? count(usage.output_tokens);
+  const total = count(usage.total_tokens);
+  let prompt = count(usage.prompt_tokens) ?? count(usage.input_tokens);
+  if (prompt === undefined && completion === undefined && total === undefined) return undefined;
+  if (prompt === undefined && total !== undefined) prompt = Math.max(0, total - (completion ?? 0));
+  const p = prompt ?? 0;
+  const c = completion ?? 0;
+  return {
+    prompt_tokens: p,
+    completion_tokens: c,
+    cached_tokens:
+      detail(usage.prompt_tokens_details, 'cached_tokens') ??
+      detail(usage.input_tokens_details, 'cached_tokens') ??
+      // DeepSeek reports cache hits beside the totals.
+      count(usage.prompt_cache_hit_tokens) ??
+      0,
+    reasoning_tokens:
+      detail(usage.completion_tokens_details, 'reasoning_tokens') ?? detail(usage.output_tokens_details, 'reasoning_tokens') ?? 0,
+    total_tokens: total ?? p + c,
+  };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function detail(details: unknown, name: string): number | undefined {
+  return isRecord(details) ? count(details[name]) : undefined;
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+}

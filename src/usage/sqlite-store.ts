@@ -1,0 +1,139 @@
+import Database from 'better-sqlite3';
+import { groupExpression, groupOrder, toColumnValues, USAGE_COLUMNS } from './columns.js';
+import type { UsageRecord } from './record.js';
+import type { UsageQuery, UsageRow } from './report.js';
+import type { StoreBackend } from './store.js';
+
+/**
+ * The SQLite usage store (the default, `usage.database: ./usage.db`): one file in WAL mode, so the
+ * `usage` command can read while the relay writes. better-sqlite3 is synchronous: a batch of a few
+ * hundred rows in one transaction takes about a millisecond, which is why records are batched.
+ * The database is opened lazily, at the first write or query, and reopened after a failed write,
+ * so a store that cannot be opened now (a missing directory, a full disk) is retried, not fatal.
+ */
+const CREATE = `
+CREATE TABLE IF NOT EXISTS usage (
+  time TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  key_name TEXT,
+  endpoint TEXT NOT NULL,
+  model_asked TEXT,
+  model_sent TEXT,
+  backend TEXT,
+  status INTEGER NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  cached_tokens INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL,
+  total_tokens INTEGER NOT NULL,
+  ttft_ms REAL,
+  duration_ms REAL NOT NULL,
+  cost REAL,
+  stream INTEGER NOT NULL,
+  aborted INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_time ON usage (time);
+`;
+
+const INSERT = `INSERT INTO usage (${USAGE_COLUMNS.join(', ')}) VALUES (${USAGE_COLUMNS.map(() => '?').join(', ')})`;
+
+interface Open {
+  readonly db: Database.Database;
+  readonly insertMany: (records: readonly UsageRecord[]) => void;
+}
+
+interface SqliteRow {
+  grp: string;
+  requests: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+  reasoning_tokens: number | null;
+  total_tokens: number | null;
+  cost: number | null;
+  errors: number | null;
+}
+
+export function createSqliteBackend(path: string): StoreBackend {
+  let open: Open | null = null;
+
+  const ensureOpen = (): Open => {
+    if (open !== null) return open;
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      // A lock held by another process fails the write quickly (it is retried) rather than
+      // blocking the event loop.
+      db.pragma('busy_timeout = 50');
+      db.exec(CREATE);
+      const insert = db.prepare(INSERT);
+      const insertMany = db.transaction((records: readonly UsageRecord[]) => {
+        for (const r of records) insert.run(toSqlite(toColumnValues(r)));
+      });
+      open = { db, insertMany };
+      return open;
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  };
+
+  const reset = (): void => {
+    if (open === null) return;
+    try {
+      open.db.close();
+    } catch {
+      // Already unusable; a fresh handle is opened at the next attempt.
+    }
+    open = null;
+  };
+
+  return {
+    description: path,
+    async open() {
+      ensureOpen();
+    },
+    async write(batch) {
+      try {
+        ensureOpen().insertMany(batch);
+      } catch (err) {
+        reset();
+        throw err;
+      }
+    },
+    async query(q: UsageQuery): Promise<UsageRow[]> {
+      const { db } = ensureOpen();
+      const grp = groupExpression(q.by, 'substr(time, 1, 10)');
+      const rows = db
+        .prepare(
+          `SELECT ${grp} AS grp, COUNT(*) AS requests,
+             SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,
+             SUM(cached_tokens) AS cached_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
+             SUM(total_tokens) AS total_tokens, SUM(cost) AS cost,
+             SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors
+           FROM usage WHERE time >= ? GROUP BY grp ORDER BY ${groupOrder(q.by)}`,
+        )
+        .all(q.since.toISOString()) as SqliteRow[];
+      return rows.map((r) => ({
+        group: r.grp,
+        requests: r.requests,
+        prompt_tokens: r.prompt_tokens ?? 0,
+        completion_tokens: r.completion_tokens ?? 0,
+        cached_tokens: r.cached_tokens ?? 0,
+        reasoning_tokens: r.reasoning_tokens ?? 0,
+        total_tokens: r.total_tokens ?? 0,
+        cost: r.cost,
+        errors: r.errors ?? 0,
+      }));
+    },
+    async close() {
+      reset();
+    },
+  };
+}
+
+/** SQLite has no boolean type: 0 and 1. */
+function toSqlite(values: (string | number | boolean | null)[]): (string | number | null)[] {
+  return values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+}
