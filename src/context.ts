@@ -1,4 +1,4 @@
-import type { AccessCheck } from './auth/access-keys.js';
+import type { ClientKeyCheck } from './auth/client-keys.js';
 import type { RelayConfig } from './config/load.js';
 import type { CorsPolicy } from './http/cors.js';
 import type { Logger } from './log.js';
@@ -8,6 +8,7 @@ import type { Balancer } from './routing/balancer.js';
 import type { Health } from './routing/health.js';
 import type { RouteTable } from './routing/table.js';
 import type { Backend } from './upstream/backend.js';
+import type { UsageService } from './usage/accounting.js';
 
 /** Everything a request needs, decided once at start and passed in (never module globals). */
 export interface RelayContext {
@@ -27,7 +28,10 @@ export interface RelayContext {
   readonly replayable: boolean;
   readonly echoAlias: boolean;
   readonly cors: CorsPolicy;
-  readonly checkAccess: AccessCheck | undefined;
+  /** auth.keys: undefined when access is open. */
+  readonly checkKey: ClientKeyCheck | undefined;
+  /** Usage records, limits and prices. */
+  readonly usage: UsageService;
   readonly state: RelayState;
 }
 

@@ -1,17 +1,24 @@
 import type { Server } from 'node:http';
-import { createAccessCheck } from './auth/access-keys.js';
+import { createClientKeyCheck } from './auth/client-keys.js';
 import type { RelayConfig } from './config/load.js';
 import type { RelayContext } from './context.js';
 import { createCorsPolicy } from './http/cors.js';
 import { createRelayServer } from './http/server.js';
 import type { Logger } from './log.js';
+import { createMemoryLimiter } from './limits/memory.js';
+import { createRedisLimiter } from './limits/redis.js';
+import type { Limiter } from './limits/types.js';
 import { createModelCatalog, type ModelCatalog } from './models/catalog.js';
+import { hasLimits, needsUsage } from './proxy/admission.js';
 import { createModelResolver, isIdentityPolicy, type ModelResolver } from './proxy/model-policy.js';
 import { Balancer } from './routing/balancer.js';
 import { isGlob } from './routing/glob.js';
 import { Health } from './routing/health.js';
 import { createRouteTable, type RouteTable } from './routing/table.js';
 import { createBackend, fetchBackendModels, type Backend } from './upstream/backend.js';
+import { deferStore, type UsageService } from './usage/accounting.js';
+import { compilePrices } from './usage/prices.js';
+import { openUsageStore } from './usage/store.js';
 
 export interface Relay {
   readonly server: Server;
@@ -29,6 +36,10 @@ export function createRelay(config: RelayConfig, log: Logger): Relay {
     { failureThreshold: config.health.failure_threshold, cooldownMs: config.health.cooldown * 1000, badKeyCooldownMs: config.health.bad_key_cooldown * 1000 },
   );
   const resolveModel = createModelResolver(config.model);
+  const usage = createUsageService(config, log);
+  const keys = config.auth.keys;
+  // Bodies are read for their model when a rewrite, echo_alias, routing, a key's model list or usage needs it.
+  const readModel = !isIdentityPolicy(config.model) || config.model.echo_alias || routes.needsModel || usage.active || keys.some((k) => k.models !== undefined);
   const context: RelayContext = {
     config,
     log,
@@ -39,15 +50,37 @@ export function createRelay(config: RelayConfig, log: Logger): Relay {
     // The seed's single backend keeps its pass-through /v1/models; a gateway answers it itself.
     catalog: config.backends.length > 1 || routes.needsModel ? createCatalog(config, log, backends, routes, resolveModel) : undefined,
     resolveModel,
-    readModel: !isIdentityPolicy(config.model) || config.model.echo_alias || routes.needsModel,
-    replayable: config.retry.max_attempts > 1 || routes.needsModel,
+    readModel,
+    // Kept whole before sending when a retry may resend it, or routing / a key's model list needs a multipart model.
+    replayable: config.retry.max_attempts > 1 || routes.needsModel || keys.some((k) => k.models !== undefined),
     echoAlias: config.model.echo_alias,
     cors: createCorsPolicy(config.server.cors),
-    checkAccess: createAccessCheck(config.auth.keys),
+    checkKey: keys.length === 0 ? undefined : createClientKeyCheck(keys),
+    usage,
     state: { inflight: 0, shuttingDown: false, onIdle: undefined },
   };
   const server = createRelayServer(context);
   return { server, context, shutdown: (graceMs) => shutdown(server, context, graceMs) };
+}
+
+/** Usage records (with a store), prices, and the limiter (in memory, or shared through Redis). */
+function createUsageService(config: RelayConfig, log: Logger): UsageService {
+  const keys = config.auth.keys;
+  let limiter: Limiter | undefined;
+  if (keys.some(hasLimits)) {
+    limiter =
+      config.state.redis_url === ''
+        ? createMemoryLimiter()
+        : createRedisLimiter({ url: config.state.redis_url, policy: config.state.on_redis_error, timeoutMs: config.state.redis_timeout * 1000, log });
+  }
+  const store = config.usage.database === '' ? undefined : deferStore(openUsageStore(config.usage.database, { log }));
+  return {
+    active: store !== undefined || needsUsage(keys),
+    store,
+    cost: compilePrices(config.usage.prices),
+    limiter,
+    log,
+  };
 }
 
 function createCatalog(config: RelayConfig, log: Logger, backends: readonly Backend[], routes: RouteTable, resolve: ModelResolver): ModelCatalog {
@@ -95,4 +128,6 @@ async function shutdown(server: Server, ctx: RelayContext, graceMs: number): Pro
   server.closeAllConnections();
   await closed;
   await Promise.all(ctx.backends.map((b) => b.upstream.close().catch(() => undefined)));
+  // Every finished request's record is written before the process ends.
+  await Promise.all([ctx.usage.store?.close(), ctx.usage.limiter?.close()].map((p) => p?.catch(() => undefined)));
 }

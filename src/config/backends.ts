@@ -21,6 +21,8 @@ export interface BackendSpec {
   readonly query: Readonly<Record<string, string>>;
   readonly key_header: string;
   readonly list_models: boolean;
+  /** Whether the relay may add stream_options.include_usage to this backend's streamed chat requests. */
+  readonly stream_usage: boolean;
 }
 
 export type BackendsResult = { ok: true; backends: BackendSpec[]; maxAttempts: number } | { ok: false; problems: string[] };
@@ -45,6 +47,7 @@ export function resolveBackends(config: RawRelayConfig, written: { backend: bool
       query: b.query,
       key_header: b.key_header,
       list_models: b.list_models,
+      stream_usage: b.stream_usage ?? config.usage.stream_usage,
     };
   });
   if (listed.length === 0 || written.backend) {
@@ -63,6 +66,7 @@ export function resolveBackends(config: RawRelayConfig, written: { backend: bool
       query: {},
       key_header: 'authorization',
       list_models: true,
+      stream_usage: config.usage.stream_usage,
     });
   }
   const seen = new Map<string, number>();

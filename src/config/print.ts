@@ -14,6 +14,14 @@ export function toPrintableConfig(config: RelayConfig): unknown {
       keys: b.keys.map(maskSecret),
       headers: Object.fromEntries(Object.entries(b.headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? maskSecret(value) : value])),
     })),
-    auth: { ...config.auth, keys: config.auth.keys.map(maskSecret) },
+    auth: { ...config.auth, keys: config.auth.keys.map((k) => ({ ...k, key: maskSecret(k.key) })) },
+    state: { ...config.state, redis_url: maskUrl(config.state.redis_url) },
+    usage: { ...config.usage, database: maskUrl(config.usage.database) },
+    admin: { ...config.admin, key: maskSecret(config.admin.key) },
   };
+}
+
+/** A URL's password is a secret: `redis://:pw@host` → `redis://:<secret sha256:…>@host`. */
+function maskUrl(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)([^@]*)@/i, (_, head: string, password: string) => `${head}${maskSecret(password)}@`);
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CLIENT_KEY_BUDGET_FIELDS, CLIENT_KEY_FIELDS, clientKeysSchema } from '../auth/client-keys-schema.js';
+import { priceTableSchema } from '../usage/prices.js';
 import { DEFAULTS } from './defaults.js';
 
 /**
@@ -110,7 +112,28 @@ const requestShape = {
   spool_above: orDefault(byteSize, DEFAULTS.request.spool_above),
 };
 const authShape = {
-  keys: orDefault(z.array(z.string().min(1, { error: 'an access key must not be empty' })), []),
+  /** Plain strings, or objects with a name, limits, allowed models, a budget and an expiry. */
+  keys: orDefault(clientKeysSchema, []),
+};
+const stateShape = {
+  /** Shared limits for several relays: redis://host:port/db. Empty: limits live in this process. */
+  redis_url: orDefault(z.string().regex(/^(rediss?:\/\/.*)?$/, { error: 'expected a redis:// or rediss:// URL' }), ''),
+  /** When Redis cannot answer: admit the request (fail_open) or refuse it with 503 (fail_closed). */
+  on_redis_error: orDefault(z.enum(['fail_open', 'fail_closed']), 'fail_open'),
+  /** Seconds a limit check may wait for Redis before the policy applies. */
+  redis_timeout: orDefault(seconds, 0.25),
+};
+const usageShape = {
+  /** Where usage records go: a file path (SQLite) or a postgres:// URL. Empty: no records are kept. */
+  database: orDefault(z.string(), ''),
+  /** USD per 1M tokens, per model name or `*` glob: {input, output, cached_input}. */
+  prices: orDefault(priceTableSchema, {}),
+  /** Ask backends for the usage of streamed chat completions (stream_options.include_usage). */
+  stream_usage: orDefault(z.boolean(), true),
+};
+const adminShape = {
+  /** Bearer key for /admin/usage. Empty: the admin API is off. */
+  key: orDefault(z.string(), ''),
 };
 const logShape = {
   level: orDefault(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), DEFAULTS.log.level),
@@ -149,6 +172,8 @@ const backendEntryShape = {
   key_header: orDefault(headerName.transform((v) => v.toLowerCase()), 'authorization'),
   /** Whether /v1/models merges this backend's own list. */
   list_models: orDefault(z.boolean(), true),
+  /** Whether this backend accepts stream_options (for the usage of streamed chat completions); default usage.stream_usage. */
+  stream_usage: z.boolean().nullish(),
 };
 const backendEntry = z.strictObject(backendEntryShape);
 const routeEntryShape = {
@@ -183,6 +208,9 @@ const rootShape = {
   routes: orDefault(z.array(routeEntry), []),
   retry: section(retryShape),
   health: section(healthShape),
+  state: section(stateShape),
+  usage: section(usageShape),
+  admin: section(adminShape),
 };
 
 export const configSchema = z.strictObject(rootShape);
@@ -199,6 +227,11 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   log: Object.keys(logShape),
   websocket: Object.keys(websocketShape),
   retry: Object.keys(retryShape),
+  state: Object.keys(stateShape),
+  usage: Object.keys(usageShape),
+  admin: Object.keys(adminShape),
+  'auth.keys.*': CLIENT_KEY_FIELDS,
+  'auth.keys.*.budget': CLIENT_KEY_BUDGET_FIELDS,
   health: Object.keys(healthShape),
   // List entries are looked up with their index as `*`.
   'backends.*': Object.keys(backendEntryShape),

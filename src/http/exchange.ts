@@ -3,7 +3,9 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { enterInflight, leaveInflight, type RelayContext } from '../context.js';
+import type { ClientGrant } from '../auth/client-keys.js';
 import type { RelayError } from '../errors.js';
+import type { RequestUsage } from '../usage/accounting.js';
 import { toRequestId } from './request-id.js';
 
 /**
@@ -22,6 +24,12 @@ export class Exchange {
   clientGone = false;
   error: RelayError | undefined;
   accessKey: string | undefined;
+  /** The client key that let the request in (auth.keys), with its limits. */
+  grant: ClientGrant | undefined;
+  /** Usage accounting of this request, when it is on. */
+  usage: RequestUsage | undefined;
+  /** x-ratelimit-* headers of the key's limits, sent with the response. */
+  limitHeaders: readonly string[] = [];
   accessHeader: string | undefined;
   upstreamStart = 0;
   upstreamHeaders = 0;
@@ -44,6 +52,7 @@ export class Exchange {
   readonly #res: ServerResponse;
   readonly #socket: Socket;
   readonly #bytesOutAtStart: number;
+  #ends: (() => void)[] | undefined;
 
   constructor(ctx: RelayContext, req: IncomingMessage, res: ServerResponse) {
     this.#ctx = ctx;
@@ -69,7 +78,13 @@ export class Exchange {
 
   /** `x-relay-backend` and `x-relay-attempts`, once a backend was tried. */
   routeHeaders(): string[] {
-    return this.backend === undefined ? [] : ['x-relay-backend', this.backend, 'x-relay-attempts', String(this.attempts)];
+    const route = this.backend === undefined ? [] : ['x-relay-backend', this.backend, 'x-relay-attempts', String(this.attempts)];
+    return this.limitHeaders.length === 0 ? route : [...route, ...this.limitHeaders];
+  }
+
+  /** Runs once when the response is over (after the log line). */
+  onEnd(fn: () => void): void {
+    (this.#ends ??= []).push(fn);
   }
 
   readonly #onClose = (): void => {
@@ -80,8 +95,30 @@ export class Exchange {
       this.source?.destroy();
     }
     this.#writeLog();
+    this.#finishUsage();
+    if (this.#ends !== undefined) for (const fn of this.#ends) fn();
     leaveInflight(this.#ctx.state);
   };
+
+  #finishUsage(): void {
+    const usage = this.usage;
+    if (usage === undefined) return;
+    const res = this.#res;
+    usage.finish({
+      requestId: this.id,
+      endpoint: this.path,
+      grant: this.grant,
+      asked: this.lateModel?.asked ?? this.asked,
+      sent: this.lateModel?.sent ?? this.sent,
+      backend: this.backend,
+      status: res.headersSent ? res.statusCode : this.clientGone ? 499 : (this.error?.status ?? res.statusCode),
+      stream: this.stream,
+      clientGone: this.clientGone,
+      start: this.start,
+      headWritten: this.headWritten,
+      end: performance.now(),
+    });
+  }
 
   #writeLog(): void {
     const res = this.#res;

@@ -36,9 +36,10 @@ export function createRequestListener(ctx: RelayContext): (req: IncomingMessage,
       return;
     }
     try {
-      if (ctx.checkAccess !== undefined) {
-        const grant = ctx.checkAccess(req.headers);
-        ex.accessKey = grant.key;
+      if (ctx.checkKey !== undefined) {
+        const grant = ctx.checkKey(req.headers);
+        ex.grant = grant;
+        ex.accessKey = grant.name;
         ex.accessHeader = grant.header;
       }
     } catch (err) {

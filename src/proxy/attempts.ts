@@ -23,6 +23,8 @@ export interface SendPlan {
   /** The model after the global `model` rules (each backend may still map it to its own name). */
   readonly model: string | undefined;
   readonly tiers: readonly Tier[];
+  /** The JSON body with stream_options.include_usage added, for backends that accept it. */
+  readonly withUsage: Buffer | undefined;
 }
 
 /**
@@ -98,13 +100,16 @@ function nextChoice(ctx: RelayContext, plan: SendPlan, tried: ReadonlySet<number
 function sendOnce(ctx: RelayContext, req: IncomingMessage, ex: Exchange, plan: SendPlan, backend: Backend, key: number): Promise<Dispatcher.ResponseData> {
   const sent = plan.model === undefined ? undefined : (backend.mapModel(plan.model) ?? plan.model);
   if (sent !== undefined && ex.asked !== undefined) ex.sent = sent;
-  const body = bodyFor(plan, sent);
-  const echo = echoFor(ctx, ex);
+  const injectUsage = plan.withUsage !== undefined && backend.spec.stream_usage;
+  if (ex.usage !== undefined) ex.usage.injected = injectUsage;
+  const body = bodyFor(plan, sent, injectUsage);
+  // A body the relay reads (echo_alias, usage) must come unencoded.
+  const identity = echoFor(ctx, ex) !== undefined || ex.usage !== undefined;
   const add: string[] = ['x-request-id', ex.id];
-  if (echo !== undefined) add.push('accept-encoding', 'identity');
+  if (identity) add.push('accept-encoding', 'identity');
   const headers = toUpstreamHeaders(req.rawHeaders, backend.policies[key] as RequestHeaderPolicy, {
     contentLength: body.contentLength,
-    alsoDrop: echo === undefined ? [ex.accessHeader] : [ex.accessHeader, 'accept-encoding'],
+    alsoDrop: identity ? [ex.accessHeader, 'accept-encoding'] : [ex.accessHeader],
     add,
     clientAddress: req.socket.remoteAddress,
   });
@@ -123,8 +128,9 @@ interface AttemptBody {
 }
 
 /** The body of one try: as prepared, or with the model renamed for a backend with its own `mapping`. */
-function bodyFor(plan: SendPlan, sent: string | undefined): AttemptBody {
+function bodyFor(plan: SendPlan, sent: string | undefined, injectUsage: boolean): AttemptBody {
   const { prepared } = plan;
+  const json = injectUsage ? plan.withUsage : prepared.body;
   const spool = prepared.spool;
   if (spool !== undefined) {
     if (prepared.boundary !== undefined && sent !== undefined && sent !== prepared.asked) {
@@ -133,8 +139,8 @@ function bodyFor(plan: SendPlan, sent: string | undefined): AttemptBody {
     }
     return { body: spool.buffer ?? spool.open(), contentLength: spool.length };
   }
-  if (Buffer.isBuffer(prepared.body) && sent !== undefined && sent !== plan.model) {
-    const edited = rewriteJsonModel(prepared.body, () => sent, false).body;
+  if (Buffer.isBuffer(json)) {
+    const edited = sent !== undefined && sent !== plan.model ? rewriteJsonModel(json, () => sent, false).body : json;
     return { body: edited, contentLength: edited.length };
   }
   return { body: prepared.body, contentLength: prepared.contentLength };

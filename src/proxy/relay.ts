@@ -3,6 +3,9 @@ import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import type { Exchange } from '../http/exchange.js';
 import type { Tier } from '../routing/table.js';
+import { RequestUsage } from '../usage/accounting.js';
+import { requestStreamUsage } from '../usage/stream-options.js';
+import { admit } from './admission.js';
 import { sendWithRetries } from './attempts.js';
 import { answerModels, isModelsRequest } from './models.js';
 import { rewriteModelPath } from './model-path.js';
@@ -23,6 +26,7 @@ export async function relay(ctx: RelayContext, req: IncomingMessage, res: Server
     return;
   }
   const target = rewriteModelPath(parsed, req.method, ctx.resolveModel, ex);
+  if (ctx.usage.active) ex.usage = new RequestUsage(ctx.usage);
 
   const prepared = await prepareBody(req, {
     readModel: ctx.readModel,
@@ -40,8 +44,21 @@ export async function relay(ctx: RelayContext, req: IncomingMessage, res: Server
   if (Buffer.isBuffer(prepared.body)) ex.bytesIn = prepared.body.length;
   else if (prepared.contentLength !== undefined) ex.bytesIn = prepared.contentLength;
 
-  await sendWithRetries(ctx, req, res, ex, { target, prepared, model: ex.sent, tiers: route(ctx, ex.sent, target.apiPath) });
+  const tiers = route(ctx, ex.sent, target.apiPath);
+  const json = Buffer.isBuffer(prepared.body) ? prepared.body : null;
+  await admit(ctx, ex, json, json !== null);
+  // Streamed chat completions report their usage only when asked: the relay asks (and hides the answer).
+  const withUsage = ex.usage !== undefined && json !== null && STREAM_USAGE_PATHS.has(target.apiPath) ? requestStreamUsage(json) : undefined;
+  await sendWithRetries(ctx, req, res, ex, {
+    target,
+    prepared,
+    model: ex.sent,
+    tiers,
+    withUsage: withUsage?.injected === true ? withUsage.body : undefined,
+  });
 }
+
+const STREAM_USAGE_PATHS: ReadonlySet<string> = new Set(['/chat/completions', '/completions']);
 
 /** The backends that may serve the request: by its model, or for a request naming none, by its path. */
 function route(ctx: RelayContext, model: string | undefined, apiPath: string): readonly Tier[] {

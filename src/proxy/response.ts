@@ -34,6 +34,7 @@ export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex
 
   if (rewriteJson) {
     const body = await readAll(up.body, ctx.config.request.max_body_size);
+    ex.usage?.readJson(body);
     const edited = rewriteJsonModel(body, () => echo.asked, false).body;
     add.push('content-length', String(edited.length), 'server-timing', ex.serverTiming());
     res.writeHead(up.statusCode, toClientHeaders(up.headers, clientHeaderOptions(ctx, true), add));
@@ -42,9 +43,15 @@ export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex
   }
 
   const transform = echo !== undefined && ex.stream ? new SseModelRewriter(() => echo.asked) : undefined;
+  // Usage is read as the body passes: an event stream through the tap (which also removes what the
+  // relay alone asked for), any other body by a listener beside the pipe.
+  const tap = ex.usage !== undefined && ex.stream ? ex.usage.tapStream() : undefined;
+  if (ex.usage !== undefined && tap === undefined) ex.usage.watchJson(up.body);
   add.push('server-timing', ex.serverTiming());
-  res.writeHead(up.statusCode, toClientHeaders(up.headers, clientHeaderOptions(ctx, transform !== undefined), add));
-  const source: Readable = transform === undefined ? up.body : pipeline(up.body, transform, () => undefined);
+  res.writeHead(up.statusCode, toClientHeaders(up.headers, clientHeaderOptions(ctx, transform !== undefined || (tap !== undefined && ex.usage?.injected === true)), add));
+  let source: Readable = up.body;
+  if (tap !== undefined) source = pipeline(source, tap, () => undefined);
+  if (transform !== undefined) source = pipeline(source, transform, () => undefined);
   pump(source, res, ex);
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { AccessCheck } from '../auth/access-keys.js';
+import { isModelAllowed, type ClientGrant, type ClientKeyCheck } from '../auth/client-keys.js';
+import { modelNotAllowed } from '../proxy/admission.js';
 import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import { toClientHeaders, type RequestHeaderPolicy } from '../proxy/headers.js';
@@ -32,12 +33,13 @@ export interface UpstreamPlan {
  */
 export function planUpstream(ctx: RelayContext, req: IncomingMessage, session: WsSession): UpstreamPlan {
   const offered = parseSubprotocols(req.headers['sec-websocket-protocol']);
-  const access = authorize(ctx.checkAccess, req.headers, offered);
+  const access = authorize(ctx.checkKey, req.headers, offered);
   session.accessKey = access.key;
   checkClientHandshake(req.headers);
   const target = parseTarget(req.url ?? '/');
   session.path = target.apiPath;
   const global = rewriteQueryModel(target.query, ctx.resolveModel);
+  if (access.grant !== undefined && !isModelAllowed(access.grant, global.asked)) throw modelNotAllowed(global.asked);
   const { backend, key } = chooseBackend(ctx, global.sent, target.apiPath);
   session.backend = backend.name;
   // The backend's own name for the model (its `mapping`), after the global rules.
@@ -76,21 +78,22 @@ interface Access {
   /** Where the relay key travelled, so that it goes no further. */
   readonly header: string | undefined;
   readonly protocol: string | undefined;
+  readonly grant: ClientGrant | undefined;
 }
 
-const OPEN: Access = { key: undefined, header: undefined, protocol: undefined };
+const OPEN: Access = { key: undefined, header: undefined, protocol: undefined, grant: undefined };
 
 /** auth.keys on the handshake: the same check as HTTP, and the browser form (the key as a subprotocol). */
-function authorize(check: AccessCheck | undefined, headers: IncomingHttpHeaders, offered: readonly string[]): Access {
+function authorize(check: ClientKeyCheck | undefined, headers: IncomingHttpHeaders, offered: readonly string[]): Access {
   if (check === undefined) return OPEN;
   try {
     const grant = check(headers);
-    return { key: grant.key, header: grant.header, protocol: undefined };
+    return { key: grant.name, header: grant.header, protocol: undefined, grant };
   } catch (err) {
     for (const key of toSubprotocolKeys(offered)) {
       try {
         const grant = check({ authorization: `Bearer ${key}` });
-        return { key: grant.key, header: undefined, protocol: API_KEY_PROTOCOL_PREFIX + key };
+        return { key: grant.name, header: undefined, protocol: API_KEY_PROTOCOL_PREFIX + key, grant };
       } catch {
         // not a relay key: try the next one
       }

@@ -18,6 +18,7 @@ function spec(name: string, models: readonly string[], priority = 0, mapping: Re
     query: {},
     key_header: 'authorization',
     list_models: true,
+    stream_usage: true,
   };
 }
 
