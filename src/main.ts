@@ -6,6 +6,7 @@ import { toPrintableConfig } from './config/print.js';
 import { createLogger, type Logger } from './log.js';
 import { createRelay } from './relay.js';
 import { fingerprint } from './secret.js';
+import { runUsageCommand } from './usage/command.js';
 
 /** The process edge: CLI → config → relay → listen; signals. Everything else is in the modules. */
 async function main(argv: readonly string[]): Promise<number> {
@@ -41,8 +42,21 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
+  if (cli.command === 'usage') {
+    const { log, flush } = await createLogger({ ...config.log, level: config.log.level === 'info' ? 'warn' : config.log.level });
+    try {
+      return await runUsageCommand(config, log, cli, (text) => process.stdout.write(text));
+    } catch (err) {
+      process.stderr.write(`relay-bartender: ${(err as Error).message}\n`);
+      return 1;
+    } finally {
+      flush();
+    }
+  }
+
   const { log, flush } = await createLogger(config.log);
   const relay = createRelay(config, log);
+  await relay.ready();
   warnAboutOpenRelay(config, log);
   if (!cli.configGiven && !existsSync(cli.config)) log.warn({ config: cli.config }, `no ${cli.config} found: running on the defaults`);
 

@@ -25,6 +25,8 @@ export interface Relay {
   readonly context: RelayContext;
   /** Stops accepting, lets in-flight requests finish up to `graceMs`, then closes what is left. */
   shutdown(graceMs: number): Promise<void>;
+  /** Resolves when shared limits (Redis) answer, or after a short wait (then the policy applies until they do). */
+  ready(): Promise<void>;
 }
 
 /** Builds everything once from the frozen config: backends and their pools, routes, health, model resolver, CORS policy. */
@@ -60,8 +62,21 @@ export function createRelay(config: RelayConfig, log: Logger): Relay {
     state: { inflight: 0, shuttingDown: false, onIdle: undefined },
   };
   const server = createRelayServer(context);
-  return { server, context, shutdown: (graceMs) => shutdown(server, context, graceMs) };
+  return {
+    server,
+    context,
+    shutdown: (graceMs) => shutdown(server, context, graceMs),
+    ready: async () => {
+      const limiter = context.usage.limiter as (Limiter & { ready?: (timeoutMs: number) => Promise<void> }) | undefined;
+      await limiter?.ready?.(REDIS_READY_MS).catch((err: unknown) => {
+        log.warn({ reason: err instanceof Error ? err.message : String(err), policy: config.state.on_redis_error }, 'Redis is not reachable yet: limits follow state.on_redis_error until it is');
+      });
+    },
+  };
 }
+
+/** How long start-up waits for Redis before listening anyway. */
+const REDIS_READY_MS = 3000;
 
 /** Usage records (with a store), prices, and the limiter (in memory, or shared through Redis). */
 function createUsageService(config: RelayConfig, log: Logger): UsageService {

@@ -3,6 +3,7 @@ import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import { relay } from '../proxy/relay.js';
 import { classifyUpstreamError } from '../upstream/classify.js';
+import { answerAdmin, createAdminCheck, isAdminPath } from './admin.js';
 import { Exchange } from './exchange.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -10,6 +11,7 @@ const HEALTH_BODY = JSON.stringify({ status: 'ok' });
 
 /** The request listener: preflight and health are answered here, everything else is relayed. */
 export function createRequestListener(ctx: RelayContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const adminCheck = createAdminCheck(ctx.config.admin.key);
   return (req, res) => {
     const ex = new Exchange(ctx, req, res);
     const url = req.url ?? '/';
@@ -33,6 +35,10 @@ export function createRequestListener(ctx: RelayContext): (req: IncomingMessage,
       const headers = [...ex.baseHeaders, 'server-timing', ex.serverTiming()];
       if (method === 'GET' || method === 'HEAD') sendJson(res, 200, HEALTH_BODY, [...headers, 'cache-control', 'no-store'], method === 'HEAD');
       else sendError(res, new RelayError('method_not_allowed', 'Use GET or HEAD for /health.'), [...headers, 'allow', 'GET, HEAD']);
+      return;
+    }
+    if (isAdminPath(url)) {
+      answerAdmin(ctx, req, res, ex, adminCheck).catch((err: unknown) => fail(ctx, res, ex, err));
       return;
     }
     try {
