@@ -2,6 +2,7 @@
 import type { BenchContext } from './context.js';
 import { createFanoutCase } from './scenarios/fanout.js';
 import { createLatencyCase } from './scenarios/latency.js';
+import { createRoutingCase } from './scenarios/routing.js';
 import type { ScenarioCase } from './scenarios/scenario.js';
 import { createStartupCase } from './scenarios/startup.js';
 import { createThroughputCase } from './scenarios/throughput.js';
@@ -31,5 +32,6 @@ export function selectCases(ctx: BenchContext): ScenarioCase[] {
   }
   if (wants('D')) cases.push(createUploadCase(options.uploadMiB));
   if (wants('E')) cases.push(createStartupCase());
+  if (wants('F') && ctx.wrk.path !== undefined) cases.push(createRoutingCase(options.connections));
   return cases;
 }

@@ -2,19 +2,61 @@
  * Reads the summary for signs that the measurement, not the proxy, set a number: a saturated
  * load CPU, a mock without headroom, errors, a relay that did not inject the key or map the model.
  */
-import type { Summary } from './summary.js';
+import { findRelayVariant } from './relay-variants.js';
+import type { Sample, Summary } from './summary.js';
 import type { TargetName } from './targets.js';
 
 const PROXIES: readonly TargetName[] = ['nginx', 'relay'];
+/** The targets scenario F compares (routed ÷ single). */
+const F_TARGETS = ['relay', 'relay-routed'] as const satisfies readonly TargetName[];
 
-function describeLoadBound(summary: Summary, target: TargetName): string | undefined {
-  const load = summary.read('a.cpu1_pct', target);
-  const proxy = summary.read('a.cpu0_pct', target);
+function describeLoadBound(summary: Summary, target: TargetName, scenario: 'A' | 'F' = 'A'): string | undefined {
+  const prefix = scenario.toLowerCase();
+  const load = summary.read(`${prefix}.cpu1_pct`, target);
+  const proxy = summary.read(`${prefix}.cpu0_pct`, target);
   if (!(load >= 90) || !(proxy < 90)) return undefined;
   return (
-    `A ${target}: CPU 1 (mock + wrk) was ${Math.round(load)}% busy while CPU 0 was ${Math.round(proxy)}%: ` +
+    `${scenario} ${target}: CPU 1 (mock + wrk) was ${Math.round(load)}% busy while CPU 0 was ${Math.round(proxy)}%: ` +
     `its requests/s is bounded by the load side, so read the CPU-bound capacity row for ${target} too.`
   );
+}
+
+function diagnoseRouting(summary: Summary): string[] {
+  const notes: string[] = [];
+  for (const target of F_TARGETS) {
+    const loadBound = describeLoadBound(summary, target, 'F');
+    if (loadBound !== undefined) notes.push(loadBound);
+    if (summary.read('f.errors', target) > 0) {
+      notes.push(`F ${target} answered some requests with errors (see the errors row): the F ratio is suspect.`);
+    }
+    const key = summary.read('f.upstream_key_pct', target);
+    const mapped = summary.read('f.model_mapped_pct', target);
+    if (Number.isFinite(key) && (key < 100 || mapped < 100)) {
+      notes.push(
+        `F ${target}: the mock saw ${findRelayVariant(target)?.upstreamKey ?? 'the expected key'} on ${key.toFixed(1)}% and ` +
+          `the mapped model on ${mapped.toFixed(1)}% of requests (expected 100%): routing went elsewhere.`,
+      );
+    }
+  }
+  return notes;
+}
+
+/**
+ * F's ratio per repetition (each repetition runs relay and relay-routed back to back), so the
+ * reader sees how much of the median ratio is noise.
+ */
+export function describeRoutingRepetitions(samples: readonly Sample[]): string[] {
+  const rpsOf = (target: TargetName, rep: number): number =>
+    samples.find((s) => s.caseKey === 'F' && s.target === target && s.rep === rep)?.values['f.rps'] ?? Number.NaN;
+  const reps = [...new Set(samples.filter((s) => s.caseKey === 'F').map((s) => s.rep))].sort((a, b) => a - b);
+  const ratios = reps
+    .map((rep) => rpsOf('relay-routed', rep) / rpsOf('relay', rep))
+    .filter((ratio) => Number.isFinite(ratio));
+  if (ratios.length === 0) return [];
+  return [
+    `F relay-routed ÷ relay throughput per repetition: ${ratios.map((r) => `${r.toFixed(3)}×`).join(', ')} ` +
+      '(the targets table uses the ratio of the medians).',
+  ];
 }
 
 export function diagnoseSummary(summary: Summary, streams: readonly number[]): string[] {
@@ -38,6 +80,7 @@ export function diagnoseSummary(summary: Summary, streams: readonly number[]): s
         );
     }
   }
+  notes.push(...diagnoseRouting(summary));
   const injected = summary.read('a.key_injected_pct', 'relay');
   const mapped = summary.read('a.model_mapped_pct', 'relay');
   if (Number.isFinite(injected) && (injected < 100 || mapped < 100)) {

@@ -50,6 +50,13 @@ export function createGoals(bigStreams: number): Goal[] {
   const c200Valid = hasAllIntact('c200.intact', 200);
   const cBigValid = hasAllIntact(`${c}.intact`, bigStreams);
   const dValid = hasAllIntact('d.ok', 1);
+  // F compares two relay targets: valid when neither had errors and the routed relay sent every
+  // request to b9 with b9's key and the mapped model.
+  const fValid = (s: Summary): boolean =>
+    s.read('f.errors', 'relay') === 0 &&
+    s.read('f.errors', 'relay-routed') === 0 &&
+    s.read('f.upstream_key_pct', 'relay-routed') >= 100 &&
+    s.read('f.model_mapped_pct', 'relay-routed') >= 100;
   const always = (): boolean => true;
   const n = bigStreams.toLocaleString('en-US');
   return [
@@ -156,6 +163,15 @@ export function createGoals(bigStreams: number): Goal[] {
       read: (s, t) => s.read('e.startup_ms', t),
       isMet: atMost(300),
       isValid: always,
+    },
+    {
+      label: 'F throughput, relay-routed ÷ relay (10 backends, 50 patterns vs 1 backend)',
+      threshold: '≥ 0.95×',
+      unit: '×',
+      // A ratio of two relay targets: there is no nginx value to show.
+      read: (s, t) => (t === 'relay' ? s.read('f.rps', 'relay-routed') / s.read('f.rps', 'relay') : Number.NaN),
+      isMet: atLeast(0.95),
+      isValid: fValid,
     },
   ];
 }

@@ -25,8 +25,15 @@ export interface MockSpec {
   readonly intervalMs: number;
 }
 
+function toKeyCounts(value: unknown): Record<string, number> {
+  const counts = Object.create(null) as Record<string, number>;
+  if (typeof value !== 'object' || value === null) return counts;
+  for (const [key, count] of Object.entries(value)) if (typeof count === 'number') counts[key] = count;
+  return counts;
+}
+
 function toMockStats(value: unknown): MockStats {
-  const read = (field: keyof MockStats): number => {
+  const read = (field: Exclude<keyof MockStats, 'keys'>): number => {
     if (typeof value !== 'object' || value === null) return 0;
     const fieldValue: unknown = Reflect.get(value, field);
     return typeof fieldValue === 'number' ? fieldValue : 0;
@@ -40,6 +47,7 @@ function toMockStats(value: unknown): MockStats {
     activeStreams: read('activeStreams'),
     peakStreams: read('peakStreams'),
     uploadBytes: read('uploadBytes'),
+    keys: toKeyCounts(typeof value === 'object' && value !== null ? Reflect.get(value, 'keys') : undefined),
   };
 }
 

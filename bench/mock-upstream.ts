@@ -26,7 +26,11 @@ export interface MockStats {
   activeStreams: number;
   peakStreams: number;
   uploadBytes: number;
+  /** Requests per key the upstream saw (the token of `Authorization: Bearer …`), at most 64 keys. */
+  keys: Record<string, number>;
 }
+
+const MAX_COUNTED_KEYS = 64;
 
 function createEmptyStats(): MockStats {
   return {
@@ -38,7 +42,15 @@ function createEmptyStats(): MockStats {
     activeStreams: 0,
     peakStreams: 0,
     uploadBytes: 0,
+    keys: Object.create(null) as Record<string, number>,
   };
+}
+
+function countKey(stats: MockStats, authorization: string | undefined): void {
+  const key = authorization === undefined ? '(none)' : authorization.replace(/^Bearer /, '');
+  const seen = stats.keys[key];
+  if (seen !== undefined) stats.keys[key] = seen + 1;
+  else if (Object.keys(stats.keys).length < MAX_COUNTED_KEYS) stats.keys[key] = 1;
 }
 
 // Flat [name, value, …] header lists, built once: writeHead copies nothing per request.
@@ -139,7 +151,9 @@ function createHandler(options: MockOptions, state: { stats: MockStats }) {
     }
     state.stats.requests += 1;
     res.sendDate = false;
-    if (readRawHeader(req, 'authorization') === INJECTED_AUTH) state.stats.injectedKey += 1;
+    const authorization = readRawHeader(req, 'authorization');
+    if (authorization === INJECTED_AUTH) state.stats.injectedKey += 1;
+    countKey(state.stats, authorization);
     if (req.method === 'POST' && url.startsWith('/v1/chat/completions')) {
       return handleChat(req, res, options, state.stats, chunks);
     }

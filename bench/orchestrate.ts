@@ -1,6 +1,6 @@
 /**
- * The measuring loop: for each case, for each repetition, each target in turn (direct, nginx,
- * relay), so slow drift of the machine hits all targets alike. Every run gets a fresh proxy.
+ * The measuring loop: for each case, for each repetition, each of its targets in turn (direct,
+ * nginx, relay, relay variants), so slow drift of the machine hits all targets alike. Every run gets a fresh proxy.
  */
 import type { BenchContext } from './context.js';
 import { createQuietGate, type QuietGate } from './quiet-gate.js';

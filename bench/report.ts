@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { GoalResult } from './goals.js';
 import type { MetricDef, ScenarioCase } from './scenarios/scenario.js';
 import type { Sample, Summary } from './summary.js';
-import type { TargetName } from './targets.js';
+import { isRelayVariant, type TargetName } from './targets.js';
 
 export interface ReportMeta {
   readonly generatedAt: string;
@@ -41,19 +41,34 @@ function formatCell(summary: Summary, metric: MetricDef, target: TargetName, ran
   return formatNumber(summary.read(metric.key, target), metric.decimals);
 }
 
-function renderMetricRows(input: ReportInput, metric: MetricDef): string[] {
+/**
+ * Relay variants that ran and that some case measured: each gets a column after relay and a
+ * `<variant>/relay` ratio column at the end (none in a run without them, so the table is as before).
+ */
+export function listVariantColumns(input: Pick<ReportInput, 'cases' | 'ranTargets'>): TargetName[] {
+  return input.ranTargets.filter(
+    (target) => isRelayVariant(target) && input.cases.some((c) => c.targets.includes(target)),
+  );
+}
+
+function renderMetricRows(input: ReportInput, metric: MetricDef, variants: readonly TargetName[]): string[] {
   const { summary, ranTargets } = input;
-  const cells = (['direct', 'nginx', 'relay'] as const).map((t) => formatCell(summary, metric, t, ranTargets));
+  const columns: readonly TargetName[] = ['direct', 'nginx', 'relay', ...variants];
+  const cells = columns.map((t) => formatCell(summary, metric, t, ranTargets));
   const relay = summary.read(metric.key, 'relay');
-  const ratios = metric.ratios
-    ? [formatRatio(relay / summary.read(metric.key, 'nginx')), formatRatio(relay / summary.read(metric.key, 'direct'))]
-    : ['', ''];
+  const ratioTo = (value: number, base: TargetName): string =>
+    metric.ratios ? formatRatio(value / summary.read(metric.key, base)) : '';
+  const ratios = [
+    ratioTo(relay, 'nginx'),
+    ratioTo(relay, 'direct'),
+    ...variants.map((v) => ratioTo(summary.read(metric.key, v), 'relay')),
+  ];
   const rows = [`| ${metric.label} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`];
   if (metric.addedVsDirect) {
-    const added = (['nginx', 'relay'] as const).map((t) =>
-      formatNumber(summary.readAdded(metric.key, t), metric.decimals),
-    );
-    rows.push(`| ↳ added vs direct | — | ${added.join(' | ')} | | |`);
+    const added = columns
+      .slice(1)
+      .map((t) => formatNumber(summary.readAdded(metric.key, t), metric.decimals));
+    rows.push(`| ↳ added vs direct | — | ${added.join(' | ')} |${' |'.repeat(2 + variants.length)}`);
   }
   return rows;
 }
@@ -87,12 +102,22 @@ export function renderMarkdown(input: ReportInput): string {
     '',
     '## Results (median of repetitions; "complete" and "arrived whole" rows take the minimum)',
     '',
-    '| Metric | direct | nginx | relay | relay/nginx | relay/direct |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
   ];
+  const variants = listVariantColumns(input);
+  const headers = [
+    'Metric',
+    'direct',
+    'nginx',
+    'relay',
+    ...variants,
+    'relay/nginx',
+    'relay/direct',
+    ...variants.map((v) => `${v}/relay`),
+  ];
+  lines.push(`| ${headers.join(' | ')} |`, `| --- |${' ---: |'.repeat(headers.length - 1)}`);
   for (const scenarioCase of input.cases) {
-    lines.push(`| **${scenarioCase.title}** | | | | | |`);
-    for (const metric of scenarioCase.metrics) lines.push(...renderMetricRows(input, metric));
+    lines.push(`| **${scenarioCase.title}** |${' |'.repeat(headers.length - 1)}`);
+    for (const metric of scenarioCase.metrics) lines.push(...renderMetricRows(input, metric, variants));
   }
   lines.push('', '## Targets (relay; nginx measured against the same bar for reference)', '');
   lines.push('| Target | Threshold | relay | Result | nginx |', '| --- | --- | ---: | --- | ---: |');

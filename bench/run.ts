@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { selectCases } from './cases.js';
 import { createChildRegistry, type ChildRegistry } from './children.js';
 import { USAGE, parseCli, type BenchOptions } from './cli.js';
-import { diagnoseSummary } from './diagnostics.js';
+import { describeRoutingRepetitions, diagnoseSummary } from './diagnostics.js';
 import { createGoals, evaluateGoals } from './goals.js';
 import { runCases } from './orchestrate.js';
 import { resolveRelayCommand } from './relay-command.js';
@@ -80,7 +80,7 @@ async function runBench(
         `measuring took ${seconds} s`,
       relayCommand: relay.template,
       skipped: targets.flatMap((t) => (t.skipNote === undefined ? [] : [t.skipNote])),
-      notes: [...diagnoseSummary(summary, options.streams), ...ctx.notes],
+      notes: [...diagnoseSummary(summary, options.streams), ...describeRoutingRepetitions(samples), ...ctx.notes],
     },
     cases,
     ranTargets: targets.filter((t) => t.skipNote === undefined).map((t) => t.name),

@@ -38,6 +38,11 @@ export function pinBenchProcess(options: BenchOptions): boolean {
   return result.status === 0;
 }
 
+/** Scenarios A and F load the proxy with wrk. */
+function usesWrk(options: BenchOptions): boolean {
+  return options.only.includes('A') || options.only.includes('F');
+}
+
 export interface SetupResult {
   readonly context: BenchContext;
   readonly machine: string;
@@ -59,7 +64,7 @@ export async function setUpBench(
       binary: 'wrk',
       packages: ['wrk'],
       versionArgs: ['-v'],
-      allowInstall: options.allowInstall && options.only.includes('A'),
+      allowInstall: options.allowInstall && usesWrk(options),
     },
     apt,
   );
@@ -72,8 +77,8 @@ export async function setUpBench(
     },
     apt,
   );
-  if (wrk.note !== undefined && options.only.includes('A'))
-    notes.push(`wrk unavailable (${wrk.note}): scenario A skipped`);
+  if (wrk.note !== undefined && usesWrk(options))
+    notes.push(`wrk unavailable (${wrk.note}): scenarios A and F skipped`);
   const { tempDir } = paths;
   const mock = await startMockUpstream({
     registry,

@@ -1,7 +1,7 @@
 /** Combines repetitions into one number per metric and target (median, or min for "all complete"). */
 import type { MetricDef, MetricValues } from './scenarios/scenario.js';
 import { computeMax, computeMedian, computeMin } from './stats.js';
-import type { TargetName } from './targets.js';
+import { TARGET_NAMES, type TargetName } from './targets.js';
 
 export interface Sample {
   readonly caseKey: string;
@@ -23,7 +23,7 @@ export function summarizeSamples(samples: readonly Sample[], metrics: readonly M
   const table: Record<string, Partial<Record<TargetName, number>>> = {};
   for (const metric of metrics) {
     const row: Partial<Record<TargetName, number>> = {};
-    for (const target of ['direct', 'nginx', 'relay'] as const) {
+    for (const target of TARGET_NAMES) {
       const values = samples
         .filter((sample) => sample.target === target && metric.key in sample.values)
         .map((sample) => sample.values[metric.key] ?? Number.NaN);

@@ -1,6 +1,7 @@
 /**
- * The three things under test. Each start() spawns a fresh process pinned to the proxy CPU and
- * resolves once GET /health answers 200; "direct" is the mock itself and costs nothing.
+ * The things under test: direct, nginx, and the relay with each of its config variants
+ * (relay-variants.ts). Each start() spawns a fresh process pinned to the proxy CPU and resolves
+ * once GET /health answers 200; "direct" is the mock itself and costs nothing.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +12,16 @@ import { renderNginxConfig } from './nginx-config.js';
 import { readTreePids } from './proc-stats.js';
 import type { RelayCommand } from './relay-command.js';
 import { expandRelayCommand, renderRelayConfig } from './relay-config.js';
+import { RELAY_VARIANTS, RELAY_VARIANT_NAMES, type RelayVariant, type RelayVariantName } from './relay-variants.js';
 
-export type TargetName = 'direct' | 'nginx' | 'relay';
-export const TARGET_NAMES: readonly TargetName[] = ['direct', 'nginx', 'relay'];
+export type TargetName = 'direct' | 'nginx' | RelayVariantName;
+/** In run order: every case runs its targets in this order, once per repetition. */
+export const TARGET_NAMES: readonly TargetName[] = ['direct', 'nginx', ...RELAY_VARIANT_NAMES];
+
+/** Whether a target is a config variant of the relay other than the plain `relay`. */
+export function isRelayVariant(name: TargetName): boolean {
+  return name !== 'direct' && name !== 'nginx' && name !== 'relay';
+}
 
 export interface RunningTarget {
   readonly name: TargetName;
@@ -111,19 +119,25 @@ function createNginxTarget(nginxPath: string | undefined, note: string | undefin
   };
 }
 
-function createRelayTarget(template: string, skipNote: string | undefined): Target {
+function createRelayTarget(
+  variant: RelayVariant & { readonly name: RelayVariantName },
+  template: string,
+  skipNote: string | undefined,
+): Target {
   return {
-    name: 'relay',
-    skipNote,
+    name: variant.name,
+    skipNote:
+      skipNote === undefined || variant.name === 'relay' ? skipNote : `${variant.name} skipped: same command as relay`,
     async start(ctx) {
-      const dir = mkdtempSync(join(ctx.tempDir, 'relay-'));
+      const dir = mkdtempSync(join(ctx.tempDir, `${variant.name}-`));
       const port = await findFreePort();
       const configPath = join(dir, 'config.yaml');
-      writeFileSync(configPath, renderRelayConfig({ port, upstreamPort: ctx.mock.port }));
+      const overlay = variant.overlay({ upstreamBaseUrl: ctx.mock.baseUrl, tempDir: dir });
+      writeFileSync(configPath, renderRelayConfig({ port, upstreamPort: ctx.mock.port, overlay }));
       const command = expandRelayCommand(template, configPath, port);
-      return startProcessTarget(ctx, 'relay', port, () =>
+      return startProcessTarget(ctx, variant.name, port, () =>
         ctx.registry.spawn({
-          name: 'relay',
+          name: variant.name,
           command: 'sh',
           // exec: the shell becomes the relay, so the PID we hold is the relay's own.
           args: ['-c', `exec ${command}`],
@@ -140,7 +154,7 @@ export function createTargets(ctx: BenchContext, relay: RelayCommand): Target[] 
   const all: Target[] = [
     createDirectTarget(),
     createNginxTarget(ctx.nginx.path, ctx.nginx.note),
-    createRelayTarget(relay.template, relay.skipNote),
+    ...RELAY_VARIANTS.map((variant) => createRelayTarget(variant, relay.template, relay.skipNote)),
   ];
   return all.filter((target) => ctx.options.targets.includes(target.name));
 }
