@@ -13,7 +13,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['pino-pretty', 'better-sqlite3'],
+  external: ['pino-pretty', 'better-sqlite3', 'pg', 'ioredis'],
   define: { RELAY_BARTENDER_VERSION: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies call require(): give the module one.
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __relayCreateRequire } from 'node:module';\nconst require = __relayCreateRequire(import.meta.url);" },

@@ -6,7 +6,6 @@ import { createCorsPolicy } from './http/cors.js';
 import { createRelayServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { createMemoryLimiter } from './limits/memory.js';
-import { createRedisLimiter } from './limits/redis.js';
 import type { Limiter } from './limits/types.js';
 import { createModelCatalog, type ModelCatalog } from './models/catalog.js';
 import { hasLimits, needsUsage } from './proxy/admission.js';
@@ -86,7 +85,11 @@ function createUsageService(config: RelayConfig, log: Logger): UsageService {
     limiter =
       config.state.redis_url === ''
         ? createMemoryLimiter()
-        : createRedisLimiter({ url: config.state.redis_url, policy: config.state.on_redis_error, timeoutMs: config.state.redis_timeout * 1000, log });
+        : lazyLimiter(() =>
+            import('./limits/redis.js').then(({ createRedisLimiter }) =>
+              createRedisLimiter({ url: config.state.redis_url, policy: config.state.on_redis_error, timeoutMs: config.state.redis_timeout * 1000, log }),
+            ),
+          );
   }
   const store = config.usage.database === '' ? undefined : deferStore(openUsageStore(config.usage.database, { log }));
   return {
@@ -95,6 +98,16 @@ function createUsageService(config: RelayConfig, log: Logger): UsageService {
     cost: compilePrices(config.usage.prices),
     limiter,
     log,
+  };
+}
+
+/** The Redis client is loaded only when it is configured (start-up time: issue 3). */
+function lazyLimiter(load: () => Promise<Limiter & { ready(timeoutMs?: number): Promise<void> }>): Limiter & { ready(timeoutMs?: number): Promise<void> } {
+  const loading = load();
+  return {
+    acquire: async (request) => (await loading).acquire(request),
+    close: async () => (await loading).close(),
+    ready: async (timeoutMs) => (await loading).ready(timeoutMs),
   };
 }
 

@@ -1,4 +1,8 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
+// Loaded when first used, not at start: the bundle keeps this driver outside (start-up time, issue 3).
+const requireDriver = createRequire(import.meta.url);
+
 import type { Logger } from '../log.js';
 import { groupExpression, groupOrder, toColumnValues, USAGE_COLUMNS } from './columns.js';
 import type { UsageRecord } from './record.js';
@@ -54,7 +58,8 @@ interface PgRow {
 }
 
 export function createPostgresBackend(url: string, log: Logger, describeError: (err: unknown) => string, description: string): StoreBackend {
-  const pool = new pg.Pool({
+  const driver = requireDriver('pg') as typeof pg;
+  const pool = new driver.Pool({
     connectionString: url,
     max: 2,
     connectionTimeoutMillis: 5_000,

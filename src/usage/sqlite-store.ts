@@ -1,4 +1,8 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+// Loaded when first used, not at start: the bundle keeps this driver outside (start-up time, issue 3).
+const requireDriver = createRequire(import.meta.url);
+
 import { groupExpression, groupOrder, toColumnValues, USAGE_COLUMNS } from './columns.js';
 import type { UsageRecord } from './record.js';
 import type { UsageQuery, UsageRow } from './report.js';
@@ -59,7 +63,8 @@ export function createSqliteBackend(path: string): StoreBackend {
 
   const ensureOpen = (): Open => {
     if (open !== null) return open;
-    const db = new Database(path);
+    const Driver = requireDriver('better-sqlite3') as typeof Database;
+    const db = new Driver(path);
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
