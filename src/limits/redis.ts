@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { Redis as RedisClient } from 'ioredis';
-// Loaded when first used, not at start: the bundle keeps this driver outside (start-up time, issue 3).
-const requireDriver = createRequire(import.meta.url);
-
+import { loadDriver } from '../drivers.js';
 import type { Logger } from '../log.js';
 import { toBucketView, waitFor } from './bucket.js';
 import { toRateLimitHeaders } from './headers.js';
@@ -61,7 +58,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RedisLimiter {
   const leaseMs = options.leaseMs ?? 60_000;
   const clock = options.now;
 
-  const { Redis } = requireDriver('ioredis') as { Redis: typeof RedisClient };
+  const { Redis } = loadDriver<{ Redis: typeof RedisClient }>('ioredis');
   const client = new Redis(options.url, {
     enableOfflineQueue: false,
     commandTimeout: timeoutMs,

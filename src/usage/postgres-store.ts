@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
 import type pg from 'pg';
-// Loaded when first used, not at start: the bundle keeps this driver outside (start-up time, issue 3).
-const requireDriver = createRequire(import.meta.url);
-
+import { loadDriver } from '../drivers.js';
 import type { Logger } from '../log.js';
 import { groupExpression, groupOrder, toColumnValues, USAGE_COLUMNS } from './columns.js';
 import type { UsageRecord } from './record.js';
@@ -58,7 +55,7 @@ interface PgRow {
 }
 
 export function createPostgresBackend(url: string, log: Logger, describeError: (err: unknown) => string, description: string): StoreBackend {
-  const driver = requireDriver('pg') as typeof pg;
+  const driver = loadDriver<typeof pg>('pg');
   const pool = new driver.Pool({
     connectionString: url,
     max: 2,

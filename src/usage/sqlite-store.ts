@@ -1,8 +1,5 @@
 import type Database from 'better-sqlite3';
-import { createRequire } from 'node:module';
-// Loaded when first used, not at start: the bundle keeps this driver outside (start-up time, issue 3).
-const requireDriver = createRequire(import.meta.url);
-
+import { loadDriver } from '../drivers.js';
 import { groupExpression, groupOrder, toColumnValues, USAGE_COLUMNS } from './columns.js';
 import type { UsageRecord } from './record.js';
 import type { UsageQuery, UsageRow } from './report.js';
@@ -63,7 +60,7 @@ export function createSqliteBackend(path: string): StoreBackend {
 
   const ensureOpen = (): Open => {
     if (open !== null) return open;
-    const Driver = requireDriver('better-sqlite3') as typeof Database;
+    const Driver = loadDriver<typeof Database>('better-sqlite3');
     const db = new Driver(path);
     try {
       db.pragma('journal_mode = WAL');
