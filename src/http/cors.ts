@@ -21,6 +21,7 @@ export const EXPOSED_HEADERS = [
   'x-request-id',
   'x-upstream-request-id',
   'x-relay-backend',
+  'x-relay-attempts',
   'x-relay-upstream-model',
   'server-timing',
   'retry-after',

@@ -70,9 +70,11 @@ export async function sendWithRetries(ctx: RelayContext, req: IncomingMessage, r
     ex.upstreamHeaders = performance.now();
     const status = up.statusCode;
     if (status === 401 || status === 403) keyRejected(ctx, backend, choice.key, status);
+    // A 5xx counts against the backend; any other answer shows it alive (a 429 rests only the key).
+    if (status >= 500 && retry.on_status.includes(status)) noteFailure(ctx, backend);
+    else ctx.health.succeeded(choice.backend);
+    if (status === 429) ctx.health.throttled(choice.backend, choice.key, retryAfterMs(up.headers, Date.now()));
     if (retry.on_status.includes(status)) {
-      if (status === 429) ctx.health.throttled(choice.backend, choice.key, retryAfterMs(up.headers, Date.now()));
-      else if (status >= 500) noteFailure(ctx, backend);
       const next = attempt < maxAttempts && !ex.clientGone ? nextChoice(ctx, plan, tried, maxWaitMs) : undefined;
       if (next !== undefined) {
         discard(up.body);
@@ -80,8 +82,6 @@ export async function sendWithRetries(ctx: RelayContext, req: IncomingMessage, r
         choice = next;
         continue;
       }
-    } else {
-      ctx.health.succeeded(choice.backend);
     }
     ctx.log.debug({ request_id: ex.id, backend: backend.name, status, content_type: up.headers['content-type'] }, 'upstream response');
     await forwardResponse(ctx, res, ex, up, echoFor(ctx, ex));
@@ -90,11 +90,17 @@ export async function sendWithRetries(ctx: RelayContext, req: IncomingMessage, r
   throw new RelayError('upstream_unreachable', 'No backend could take the request.');
 }
 
-/** The next try, if there is one worth making: a usable candidate, or one back within max_retry_after. */
+/**
+ * The next try, if there is one worth making: a candidate not tried yet, else one already tried
+ * (a single backend with one key is retried too, after its backoff); either way usable now or back
+ * within max_retry_after.
+ */
 function nextChoice(ctx: RelayContext, plan: SendPlan, tried: ReadonlySet<number>, maxWaitMs: number): Choice | undefined {
-  const next = ctx.balancer.pick(plan.tiers, tried);
+  const next = ctx.balancer.pick(plan.tiers, tried) ?? ctx.balancer.pick(plan.tiers, NONE_TRIED);
   return next !== undefined && next.waitMs <= maxWaitMs ? next : undefined;
 }
+
+const NONE_TRIED: ReadonlySet<number> = new Set();
 
 /** One try: headers for this backend and key, the body with this backend's model name. */
 function sendOnce(ctx: RelayContext, req: IncomingMessage, ex: Exchange, plan: SendPlan, backend: Backend, key: number): Promise<Dispatcher.ResponseData> {
@@ -170,11 +176,10 @@ function noteFailure(ctx: RelayContext, backend: Backend): void {
 }
 
 function keyRejected(ctx: RelayContext, backend: Backend, key: number, status: number): void {
-  ctx.health.succeeded(backend.index);
   if (!backend.hasKeys) return;
   ctx.health.rejected(backend.index, key);
   ctx.log.warn(
-    { backend: backend.name, key: backend.fingerprints[key], status, cooldown_s: ctx.config.health.bad_key_cooldown },
+    { backend: backend.name, key_fingerprint: backend.fingerprints[key], status, cooldown_s: ctx.config.health.bad_key_cooldown },
     'backend rejected its key: the key is taken out of rotation',
   );
 }

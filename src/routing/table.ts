@@ -26,7 +26,8 @@ export interface RouteTable {
 const CACHE_LIMIT = 10_000;
 
 export function createRouteTable(backends: readonly BackendSpec[], routes: readonly RouteRule[]): RouteTable {
-  const matchers: NameMatcher[] = backends.map((b) => compileNames(b.models));
+  // A backend serves its `models` and the names its own `mapping` translates.
+  const matchers: NameMatcher[] = backends.map((b) => compileNames([...b.models, ...Object.keys(b.mapping)]));
   const priorities = [...new Set(backends.map((b) => b.priority))].sort((a, b) => a - b);
   const cache = new Map<string, readonly Tier[] | null>();
   const byName = new Map(backends.map((b, i) => [b.name, i]));
