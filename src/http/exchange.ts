@@ -15,7 +15,6 @@ import { toRequestId } from './request-id.js';
 export class Exchange {
   readonly id: string;
   readonly start = performance.now();
-  readonly abort = new AbortController();
   readonly baseHeaders: readonly string[];
   path = '';
   asked: string | undefined;
@@ -35,8 +34,11 @@ export class Exchange {
   upstreamHeaders = 0;
   headWritten = 0;
   bytesIn: number | undefined;
-  /** The response body being relayed, torn down if the client leaves. */
+  /** The response body being relayed (when it goes through streams), torn down if the client leaves. */
   source: Readable | undefined;
+  /** The backend request in flight, cancelled if the client leaves. */
+  call: { cancel(reason: Error): void } | undefined;
+  #abortController: AbortController | undefined;
   /** The backend that answered (or was tried last), and how many tries the request took. */
   backend: string | undefined;
   attempts = 0;
@@ -67,11 +69,19 @@ export class Exchange {
     res.once('close', this.#onClose);
   }
 
+  /** Aborted when the client leaves (made on first use: most requests never wait on anything cancellable). */
+  get signal(): AbortSignal {
+    this.#abortController ??= new AbortController();
+    if (this.clientGone) this.#abortController.abort();
+    return this.#abortController.signal;
+  }
+
   /** `relay;dur=` is the relay's own time (before the upstream call and after its headers), `upstream;dur=` the backend's time to headers. */
   serverTiming(): string {
     const now = performance.now();
     this.headWritten = now;
-    if (this.upstreamStart === 0) return `relay;dur=${(now - this.start).toFixed(3)}`;
+    // No backend answered (or none was asked): all of it is the relay's.
+    if (this.upstreamHeaders <= this.upstreamStart) return `relay;dur=${(now - this.start).toFixed(3)}`;
     const relay = this.upstreamStart - this.start + (now - this.upstreamHeaders);
     return `relay;dur=${relay.toFixed(3)}, upstream;dur=${(this.upstreamHeaders - this.upstreamStart).toFixed(3)}`;
   }
@@ -91,7 +101,8 @@ export class Exchange {
     this.spool?.dispose();
     if (!this.#res.writableFinished) {
       this.clientGone = true;
-      this.abort.abort();
+      this.#abortController?.abort();
+      this.call?.cancel(CLIENT_GONE);
       this.source?.destroy();
     }
     this.#writeLog();
@@ -153,6 +164,8 @@ export class Exchange {
     );
   }
 }
+
+const CLIENT_GONE = Object.assign(new Error('the client closed the request'), { name: 'AbortError' });
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
 import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import type { Exchange } from '../http/exchange.js';
@@ -10,6 +9,7 @@ import { triedId, type Choice } from '../routing/balancer.js';
 import { backoffMs, retryAfterMs } from '../routing/retry.js';
 import type { Tier } from '../routing/table.js';
 import type { Backend } from '../upstream/backend.js';
+import type { UpstreamCall } from '../upstream/call.js';
 import { toUpstreamHeaders, type RequestHeaderPolicy } from './headers.js';
 import { rewriteJsonModel } from './model-rewrite.js';
 import { MultipartModelRewriter } from './multipart-model.js';
@@ -45,16 +45,16 @@ export async function sendWithRetries(ctx: RelayContext, req: IncomingMessage, r
     // decides); a retry waits its backoff, or until its key or backend is back (max_retry_after at most).
     if (attempt > 1) {
       const wait = Math.max(choice.waitMs, backoffMs(attempt - 1, retry.backoff, retry.max_backoff, Math.random));
-      if (wait > 0) await sleep(wait, undefined, { signal: ex.abort.signal });
+      if (wait > 0) await sleep(wait, undefined, { signal: ex.signal });
     }
     tried.add(triedId(choice.backend, choice.key));
     ex.backend = backend.name;
     ex.attempts = attempt;
     ctx.health.begin(choice.backend);
 
-    let up: Dispatcher.ResponseData;
+    let up: UpstreamCall;
     try {
-      up = await sendOnce(ctx, req, ex, plan, backend, choice.key);
+      up = await sendOnce(ctx, req, ex, plan, backend, choice.key).head;
     } catch (err) {
       if (ex.clientGone || !isBackendFailure(err)) {
         ctx.health.abandoned(choice.backend);
@@ -77,7 +77,7 @@ export async function sendWithRetries(ctx: RelayContext, req: IncomingMessage, r
     if (retry.on_status.includes(status)) {
       const next = attempt < maxAttempts && !ex.clientGone ? nextChoice(ctx, plan, tried, maxWaitMs) : undefined;
       if (next !== undefined) {
-        discard(up.body);
+        up.discard();
         (ex.retried ??= []).push(status);
         choice = next;
         continue;
@@ -103,7 +103,7 @@ function nextChoice(ctx: RelayContext, plan: SendPlan, tried: ReadonlySet<number
 const NONE_TRIED: ReadonlySet<number> = new Set();
 
 /** One try: headers for this backend and key, the body with this backend's model name. */
-function sendOnce(ctx: RelayContext, req: IncomingMessage, ex: Exchange, plan: SendPlan, backend: Backend, key: number): Promise<Dispatcher.ResponseData> {
+function sendOnce(ctx: RelayContext, req: IncomingMessage, ex: Exchange, plan: SendPlan, backend: Backend, key: number): UpstreamCall {
   const sent = plan.model === undefined ? undefined : (backend.mapModel(plan.model) ?? plan.model);
   if (sent !== undefined && ex.asked !== undefined) ex.sent = sent;
   const injectUsage = plan.withUsage !== undefined && backend.spec.stream_usage;
@@ -125,7 +125,9 @@ function sendOnce(ctx: RelayContext, req: IncomingMessage, ex: Exchange, plan: S
     ctx.log.debug({ request_id: ex.id, backend: backend.name, attempt: ex.attempts, path, headers: headers.filter((_, i) => i % 2 === 0) }, 'upstream request');
   }
   ex.upstreamStart = performance.now();
-  return backend.upstream.send({ method: req.method ?? 'GET', path, headers, body: body.body, signal: ex.abort.signal });
+  const call = backend.upstream.send({ method: req.method ?? 'GET', path, headers, body: body.body });
+  ex.call = call;
+  return call;
 }
 
 interface AttemptBody {
@@ -182,10 +184,4 @@ function keyRejected(ctx: RelayContext, backend: Backend, key: number, status: n
     { backend: backend.name, key_fingerprint: backend.fingerprints[key], status, cooldown_s: ctx.config.health.bad_key_cooldown },
     'backend rejected its key: the key is taken out of rotation',
   );
-}
-
-/** A retried response's body is not wanted: read it off (small error bodies keep the connection) or drop it. */
-function discard(body: Readable & { dump?: (opts?: { limit: number }) => Promise<void> }): void {
-  if (typeof body.dump === 'function') body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-  else body.destroy();
 }

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import type { Exchange } from '../http/exchange.js';
 import { toStreamErrorEvent } from '../http/respond.js';
+import type { UpstreamCall } from '../upstream/call.js';
 import { classifyUpstreamError } from '../upstream/classify.js';
 import { isEventStream, toClientHeaders } from './headers.js';
 import { rewriteJsonModel } from './model-rewrite.js';
@@ -24,7 +24,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
  * flagged so that no proxy in front buffers it. A body the backend breaks is never made to look
  * complete: an SSE stream gets an error event and is cut, any other body is cut.
  */
-export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex: Exchange, up: Dispatcher.ResponseData, echo: EchoAlias | undefined): Promise<void> {
+export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex: Exchange, up: UpstreamCall, echo: EchoAlias | undefined): Promise<void> {
   const contentType = up.headers['content-type'];
   ex.stream = isEventStream(contentType);
   const rewriteJson = echo !== undefined && !ex.stream && typeof contentType === 'string' && JSON_TYPE.test(contentType);
@@ -33,7 +33,7 @@ export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex
   if (echo !== undefined) add.push('x-relay-upstream-model', echo.sent);
 
   if (rewriteJson) {
-    const body = await readAll(up.body, ctx.config.request.max_body_size);
+    const body = await readAll(up.readable(), ctx.config.request.max_body_size);
     ex.usage?.readJson(body);
     const edited = rewriteJsonModel(body, () => echo.asked, false).body;
     add.push('content-length', String(edited.length), 'server-timing', ex.serverTiming());
@@ -46,10 +46,15 @@ export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex
   // Usage is read as the body passes: an event stream through the tap (which also removes what the
   // relay alone asked for), any other body by a listener beside the pipe.
   const tap = ex.usage !== undefined && ex.stream ? ex.usage.tapStream() : undefined;
-  if (ex.usage !== undefined && tap === undefined) ex.usage.watchJson(up.body);
+  const watch = ex.usage !== undefined && tap === undefined && typeof contentType === 'string' && JSON_TYPE.test(contentType) ? ex.usage.watchJson() : undefined;
   add.push('server-timing', ex.serverTiming());
   res.writeHead(up.statusCode, toClientHeaders(up.headers, clientHeaderOptions(ctx, transform !== undefined || (tap !== undefined && ex.usage?.injected === true)), add));
-  let source: Readable = up.body;
+  if (tap === undefined && transform === undefined) {
+    // Bytes just pass: straight from the backend's socket to the client's, no stream in between.
+    pumpDirect(up, res, ex, watch);
+    return;
+  }
+  let source: Readable = up.readable();
   if (tap !== undefined) source = pipeline(source, tap, () => undefined);
   if (transform !== undefined) source = pipeline(source, transform, () => undefined);
   pump(source, res, ex);
@@ -59,18 +64,41 @@ function clientHeaderOptions(ctx: RelayContext, dropLength: boolean) {
   return { stripCors: ctx.cors.enabled, dropLength, upstreamIdHeader: 'x-upstream-request-id' };
 }
 
-/** source → res with backpressure; a source error after the head went out tears the response down. */
+/** The backend's body → res, chunk by chunk: a full client buffer pauses the backend until 'drain'. */
+function pumpDirect(up: UpstreamCall, res: ServerResponse, ex: Exchange, watch: ((chunk: Buffer | null) => void) | undefined): void {
+  up.attach({
+    write(chunk) {
+      if (res.destroyed) return false;
+      watch?.(chunk);
+      if (res.write(chunk)) return true;
+      res.once('drain', up.resume);
+      return false;
+    },
+    end() {
+      watch?.(null);
+      res.end();
+    },
+    error: (err) => breakOff(err, res, ex),
+  });
+}
+
+/** source → res with backpressure (a body that goes through transforms). */
 function pump(source: Readable, res: ServerResponse, ex: Exchange): void {
   ex.source = source;
   source.once('error', (err: unknown) => {
     source.unpipe(res);
-    if (ex.clientGone || res.destroyed) return;
-    const failure = classifyUpstreamError(err, false);
-    ex.error = failure;
-    if (ex.stream) res.write(toStreamErrorEvent(failure), () => res.destroy());
-    else res.destroy();
+    breakOff(err, res, ex);
   });
   source.pipe(res);
+}
+
+/** A body the backend breaks is never made to look complete: an event stream gets an error event, then both are cut. */
+function breakOff(err: unknown, res: ServerResponse, ex: Exchange): void {
+  if (ex.clientGone || res.destroyed) return;
+  const failure = classifyUpstreamError(err, false);
+  ex.error = failure;
+  if (ex.stream) res.write(toStreamErrorEvent(failure), () => res.destroy());
+  else res.destroy();
 }
 
 function readAll(body: Readable, limit: number): Promise<Buffer> {

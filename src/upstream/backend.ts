@@ -77,23 +77,30 @@ const MODELS_LIMIT = 8 * 1024 * 1024;
 /** The backend's own `GET /models` list (`data`), with its first key. Rejects on any failure. */
 export async function fetchBackendModels(backend: Backend, timeoutMs: number): Promise<readonly unknown[]> {
   const policy = backend.policies[0] as RequestHeaderPolicy;
-  const up = await backend.upstream.send({
+  const call = backend.upstream.send({
     method: 'GET',
     path: backend.path({ apiPath: '/models', query: '' }),
     headers: [...policy.inject, 'accept', 'application/json'],
     body: null,
-    signal: AbortSignal.timeout(timeoutMs),
   });
+  const timer = setTimeout(() => call.cancel(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of up.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MODELS_LIMIT) {
-      up.body.destroy();
-      throw new Error(`the /models answer is larger than ${MODELS_LIMIT} bytes`);
+  try {
+    const up = await call.head;
+    const body = up.readable();
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MODELS_LIMIT) {
+        body.destroy();
+        throw new Error(`the /models answer is larger than ${MODELS_LIMIT} bytes`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } finally {
+    clearTimeout(timer);
   }
+  const up = call;
   if (up.statusCode !== 200) throw new Error(`the backend answered /models with ${up.statusCode}`);
   const parsed: unknown = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
   const data = typeof parsed === 'object' && parsed !== null ? (parsed as { data?: unknown }).data : undefined;

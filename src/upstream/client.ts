@@ -1,13 +1,13 @@
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool as PoolType } from 'undici';
+import { UpstreamCall } from './call.js';
 
-// Only the connection pool and its request API are needed: undici's index also loads fetch,
+// Only the connection pool is needed (requests go through its dispatch, see call.ts): undici's index also loads fetch,
 // WebSocket, caches and mocks, which cost start-up time and memory (issue 3). The package has no
 // `exports` map, so these paths are reachable; the index itself does `Object.assign(Dispatcher.prototype, api)`.
 const requireUndici = createRequire(import.meta.url);
 const Pool = requireUndici('undici/lib/dispatcher/pool.js') as typeof PoolType;
-const requestApi = requireUndici('undici/lib/api/api-request.js') as (this: PoolType, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 import { toBasePath } from '../proxy/target.js';
 
 /**
@@ -29,14 +29,14 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: string[];
   readonly body: Buffer | Readable | null;
-  readonly signal: AbortSignal;
 }
 
 export interface Upstream {
   readonly name: string;
   readonly origin: string;
   readonly basePath: string;
-  send(request: UpstreamRequest): Promise<Dispatcher.ResponseData>;
+  /** Starts the request; `call.head` resolves with the status and headers, the body waits for a sink. */
+  send(request: UpstreamRequest): UpstreamCall;
   close(): Promise<void>;
 }
 
@@ -55,13 +55,12 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     origin: url.origin,
     basePath: toBasePath(config.base_url),
     send(request) {
-      return requestApi.call(pool, {
-        method: request.method as Dispatcher.HttpMethod,
-        path: request.path,
-        headers: request.headers,
-        body: request.body,
-        signal: request.signal,
-      });
+      const call = new UpstreamCall(request.body);
+      pool.dispatch(
+        { method: request.method as Dispatcher.HttpMethod, path: request.path, headers: request.headers, body: request.body },
+        call as unknown as Dispatcher.DispatchHandler,
+      );
+      return call;
     },
     close: () => pool.close(),
   };

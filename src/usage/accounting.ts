@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { ClientGrant } from '../auth/client-keys.js';
 import type { Admitted, Limiter } from '../limits/types.js';
 import type { Logger } from '../log.js';
@@ -61,23 +60,21 @@ export class RequestUsage {
     return this.#tap;
   }
 
-  /** Reads a non-streamed body's usage as it passes, without holding it back. */
-  watchJson(body: Readable): void {
-    const chunks: Buffer[] = [];
+  /** Reads a non-streamed JSON body's usage as it passes, without holding it back: call with each chunk, then null. */
+  watchJson(): (chunk: Buffer | null) => void {
+    let chunks: Buffer[] | undefined = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > JSON_LIMIT) {
-        body.off('data', onData);
-        chunks.length = 0;
+    return (chunk) => {
+      if (chunks === undefined) return;
+      if (chunk === null) {
+        this.#figures = usageFromJson(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+        chunks = undefined;
         return;
       }
-      chunks.push(chunk);
+      size += chunk.length;
+      if (size > JSON_LIMIT) chunks = undefined;
+      else chunks.push(chunk);
     };
-    body.on('data', onData);
-    body.once('end', () => {
-      if (size <= JSON_LIMIT) this.#figures = usageFromJson(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-    });
   }
 
   /** A body the relay read whole anyway (echo_alias rewrites it). */
