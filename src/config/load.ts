@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { resolveBackends, type BackendSpec } from './backends.js';
@@ -78,7 +79,18 @@ export function parseConfig(text: string, file: string, env: Env, overrides: Con
   const raw = validate(applyOverrides(value as Record<string, unknown>, overrides), file);
   const resolved = resolveBackends(raw, { backend: 'backend' in tree });
   if (!resolved.ok) throw new ConfigError(file, resolved.problems);
-  return deepFreeze({ ...raw, backends: resolved.backends, retry: { ...raw.retry, max_attempts: resolved.maxAttempts } });
+  return deepFreeze({
+    ...raw,
+    backends: resolved.backends,
+    retry: { ...raw.retry, max_attempts: resolved.maxAttempts },
+    usage: { ...raw.usage, database: besideConfig(raw.usage.database, file) },
+  });
+}
+
+/** A relative SQLite path is the config file's neighbour, whoever starts the relay (or the usage command) and from where. */
+function besideConfig(database: string, file: string): string {
+  if (database === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(database) || isAbsolute(database) || database === ':memory:') return database;
+  return join(dirname(file), database);
 }
 
 function validate(tree: unknown, file: string): RawRelayConfig {

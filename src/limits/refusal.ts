@@ -9,7 +9,10 @@ import type { AcquireRequest, RateSnapshot, Refused, Unavailable, Verdict } from
  */
 export function toRefusal(req: AcquireRequest, verdict: Exclude<Verdict, { kind: 'ok' }>, snapshot: RateSnapshot, waitMs: number): Refused {
   const wait = Math.max(1, waitMs);
-  const headers = [...toRateLimitHeaders(snapshot), ...toRetryAfterHeaders(wait)];
+  // A spent budget or a request larger than the whole tpm will not pass by retrying soon: the SDKs
+  // (which retry a 429 after retry-after-ms, however long) are told not to.
+  const final = verdict.kind === 'budget' || verdict.kind === 'tpm_too_large';
+  const headers = [...toRateLimitHeaders(snapshot), ...toRetryAfterHeaders(wait), ...(final ? ['x-should-retry', 'false'] : [])];
   const base = { ok: false, status: 429, retryAfter: toRetryAfterSeconds(wait), headers } as const;
   const name = req.key;
   switch (verdict.kind) {

@@ -89,8 +89,9 @@ export class RequestUsage {
     const model = facts.sent ?? facts.asked;
     const cost = figures === undefined || model === undefined ? null : service.cost(model, figures);
     if (this.admission !== undefined) {
-      // No usage seen (an error, an abort before the usage event): the estimate stays reserved.
+      // An error answer costs nothing; a request whose usage was never seen (cut off, aborted) keeps its estimate.
       if (figures !== undefined) this.admission.settle({ tokens: figures.total_tokens, cost });
+      else if (facts.status >= 400 && facts.status !== 499) this.admission.settle({ tokens: 0, cost: 0 });
       this.admission.release();
     }
     if (service.store === undefined) return;

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { RelayConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { formatUsageTable, parseSince, sumRows, USAGE_GROUPINGS, type UsageGrouping, type UsageRow } from './report.js';
-import { openUsageStore } from './store.js';
+import { isPostgresUrl, openUsageStore } from './store.js';
 
 /** What `relay-bartender usage` and `GET /admin/usage` ask for, validated. Throws Error with a readable message. */
 export function toUsageQuery(since: string, by: string, now = new Date()): { since: Date; by: UsageGrouping } {
@@ -21,6 +23,10 @@ export async function runUsageCommand(config: RelayConfig, log: Logger, options:
     return 1;
   }
   const query = toUsageQuery(options.since, options.by);
+  if (!isPostgresUrl(config.usage.database) && !existsSync(config.usage.database)) {
+    out(`no usage database at ${resolve(config.usage.database)}: nothing has been recorded there yet.\n`);
+    return 1;
+  }
   const store = await openUsageStore(config.usage.database, { log, closeAttempts: 1 });
   try {
     const rows = await store.query(query);

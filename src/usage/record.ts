@@ -17,7 +17,7 @@ export interface UsageFigures {
 }
 
 export interface UsageRecord {
-  /** When the request finished, as an ISO 8601 string (`Date#toISOString()`). */
+  /** When the request started, as an ISO 8601 string (`Date#toISOString()`). */
   readonly time: string;
   readonly request_id: string;
   /** The client key's configured name; never the key itself. */
