@@ -3,7 +3,7 @@
  * load CPU, a mock without headroom, errors, a relay that did not inject the key or map the model.
  */
 import { findRelayVariant } from './relay-variants.js';
-import type { Sample, Summary } from './summary.js';
+import type { Summary } from './summary.js';
 import type { TargetName } from './targets.js';
 
 const PROXIES: readonly TargetName[] = ['nginx', 'relay'];
@@ -33,30 +33,13 @@ function diagnoseRouting(summary: Summary): string[] {
     const mapped = summary.read('f.model_mapped_pct', target);
     if (Number.isFinite(key) && (key < 100 || mapped < 100)) {
       notes.push(
-        `F ${target}: the mock saw ${findRelayVariant(target)?.upstreamKey ?? 'the expected key'} on ${key.toFixed(1)}% and ` +
+        `F ${target}: the mock saw ${findRelayVariant(target)?.upstreamKey ?? 'the expected key'} ` +
+          `on ${key.toFixed(1)}% and ` +
           `the mapped model on ${mapped.toFixed(1)}% of requests (expected 100%): routing went elsewhere.`,
       );
     }
   }
   return notes;
-}
-
-/**
- * F's ratio per repetition (each repetition runs relay and relay-routed back to back), so the
- * reader sees how much of the median ratio is noise.
- */
-export function describeRoutingRepetitions(samples: readonly Sample[]): string[] {
-  const rpsOf = (target: TargetName, rep: number): number =>
-    samples.find((s) => s.caseKey === 'F' && s.target === target && s.rep === rep)?.values['f.rps'] ?? Number.NaN;
-  const reps = [...new Set(samples.filter((s) => s.caseKey === 'F').map((s) => s.rep))].sort((a, b) => a - b);
-  const ratios = reps
-    .map((rep) => rpsOf('relay-routed', rep) / rpsOf('relay', rep))
-    .filter((ratio) => Number.isFinite(ratio));
-  if (ratios.length === 0) return [];
-  return [
-    `F relay-routed ÷ relay throughput per repetition: ${ratios.map((r) => `${r.toFixed(3)}×`).join(', ')} ` +
-      '(the targets table uses the ratio of the medians).',
-  ];
 }
 
 export function diagnoseSummary(summary: Summary, streams: readonly number[]): string[] {

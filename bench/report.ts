@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { GoalResult } from './goals.js';
 import type { MetricDef, ScenarioCase } from './scenarios/scenario.js';
 import type { Sample, Summary } from './summary.js';
+import { findRelayVariant } from './relay-variants.js';
 import { isRelayVariant, type TargetName } from './targets.js';
 
 export interface ReportMeta {
@@ -98,6 +99,9 @@ export function renderMarkdown(input: ReportInput): string {
     `- Tools: ${meta.tools}`,
     `- Method: ${meta.method}`,
     `- Relay command: \`${meta.relayCommand}\``,
+    ...listVariantColumns(input).map(
+      (name) => `- Variant ${name}: the relay's config plus ${findRelayVariant(name)?.description ?? '(unknown)'}`,
+    ),
     ...meta.skipped.map((note) => `- ${note}`),
     '',
     '## Results (median of repetitions; "complete" and "arrived whole" rows take the minimum)',

@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { selectCases } from './cases.js';
 import { createChildRegistry, type ChildRegistry } from './children.js';
 import { USAGE, parseCli, type BenchOptions } from './cli.js';
-import { describeRoutingRepetitions, diagnoseSummary } from './diagnostics.js';
+import { diagnoseSummary } from './diagnostics.js';
 import { createGoals, evaluateGoals } from './goals.js';
 import { runCases } from './orchestrate.js';
+import { derivePairedSamples, describePairedRatios } from './paired.js';
 import { resolveRelayCommand } from './relay-command.js';
 import { writeReport } from './report.js';
 import { pinBenchProcess, readFdLimits, setUpBench } from './setup.js';
@@ -63,7 +64,9 @@ async function runBench(
   const targets = createTargets(ctx, relay);
   const cases = selectCases(ctx);
   const startedAt = Date.now();
-  const samples = await runCases(ctx, cases, targets);
+  const measured = await runCases(ctx, cases, targets);
+  const derived = derivePairedSamples(cases, measured);
+  const samples = [...measured, ...derived];
   const metrics = cases.flatMap((c) => c.metrics);
   const summary = summarizeSamples(samples, metrics);
   const goals = evaluateGoals(createGoals(Math.max(...options.streams)), summary);
@@ -80,7 +83,7 @@ async function runBench(
         `measuring took ${seconds} s`,
       relayCommand: relay.template,
       skipped: targets.flatMap((t) => (t.skipNote === undefined ? [] : [t.skipNote])),
-      notes: [...diagnoseSummary(summary, options.streams), ...describeRoutingRepetitions(samples), ...ctx.notes],
+      notes: [...diagnoseSummary(summary, options.streams), ...describePairedRatios(cases, derived), ...ctx.notes],
     },
     cases,
     ranTargets: targets.filter((t) => t.skipNote === undefined).map((t) => t.name),

@@ -18,6 +18,20 @@ export interface MetricDef {
   readonly ratios: boolean;
 }
 
+/**
+ * A ratio between two targets of a case taken per repetition (the two run back to back, so they
+ * share the machine's state), then combined as the median over repetitions: steadier than the
+ * ratio of the two medians on a noisy machine. Reported in the numerator's column under `key`.
+ */
+export interface PairedRatioDef {
+  readonly key: string;
+  readonly label: string;
+  /** The metric both targets report, e.g. 'f.rps'. */
+  readonly of: string;
+  readonly numerator: TargetName;
+  readonly denominator: TargetName;
+}
+
 export interface ScenarioCase {
   readonly id: ScenarioId;
   /** Unique key, e.g. "A" or "C5000". */
@@ -25,6 +39,8 @@ export interface ScenarioCase {
   readonly title: string;
   readonly targets: readonly TargetName[];
   readonly metrics: readonly MetricDef[];
+  /** Derived after the runs (paired.ts); their keys are listed in `metrics` too. */
+  readonly pairedRatios?: readonly PairedRatioDef[];
   run(ctx: BenchContext, target: RunningTarget): Promise<MetricValues>;
 }
 

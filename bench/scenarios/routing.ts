@@ -1,0 +1,74 @@
+/**
+ * (F) What routing among many backends costs: A's measurement exactly (same wrk script,
+ * connections, durations, CPU per request), run against the plain relay (one `backend:`) and
+ * `relay-routed` (10 backends, 50 model patterns, the request's model matched by the last pattern
+ * of the last backend, retries on). The targets interleave per repetition like every case. The
+ * F goal reads routed ÷ single taken per repetition (the pair runs back to back) and then the
+ * median; the report's relay-routed/relay column is the ratio of the medians.
+ */
+import type { BenchContext } from '../context.js';
+import { findRelayVariant } from '../relay-variants.js';
+import type { RunningTarget } from '../targets.js';
+import { defineMetric, defineUsageMetrics, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
+import { measureWrkThroughput, shareOfRequests } from './throughput.js';
+
+async function measureRouting(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
+  const run = await measureWrkThroughput(ctx, target);
+  const upstreamKey = findRelayVariant(target.name)?.upstreamKey;
+  const keyCount = upstreamKey === undefined ? 0 : (run.stats.keys[upstreamKey] ?? 0);
+  return {
+    'f.rps': run.rps,
+    'f.cpu_us_per_req': run.cpuUsPerRequest,
+    'f.capacity_rps': 1e6 / run.cpuUsPerRequest,
+    'f.errors': run.errors,
+    'f.upstream_key_pct': shareOfRequests(run.stats, keyCount),
+    'f.model_mapped_pct': shareOfRequests(run.stats, run.stats.mappedModel),
+    ...toUsageValues('f', run.usage),
+  };
+}
+
+export function createRoutingCase(connections: number): ScenarioCase {
+  return {
+    id: 'F',
+    key: 'F',
+    title:
+      `F: routing cost, A's load (${connections} connections, wrk): ` +
+      'relay vs relay-routed (10 backends, 50 patterns)',
+    targets: ['relay', 'relay-routed'],
+    metrics: [
+      defineMetric('f.rps', 'F throughput (req/s)', 0),
+      defineMetric('f.cpu_us_per_req', 'F proxy CPU per request (µs)', 1),
+      defineMetric('f.capacity_rps', 'F CPU-bound capacity = 1 s ÷ CPU per request (req/s)', 0),
+      defineMetric('f.errors', 'F errors (non-2xx + socket; worst rep)', 0, { combine: 'max', ratios: false }),
+      defineMetric('f.upstream_key_pct', "F upstream saw the target's key (relay: sk-bench-key, routed: b9's) (%)", 0, {
+        combine: 'min',
+        ratios: false,
+      }),
+      defineMetric('f.model_mapped_pct', 'F upstream saw mapped model (%)', 0, { combine: 'min', ratios: false }),
+      ...defineUsageMetrics('f', 'F'),
+      defineMetric('f.rps_ratio', 'F throughput relay-routed ÷ relay, paired per repetition (median)', 3, {
+        ratios: false,
+      }),
+      defineMetric('f.cpu_ratio', 'F CPU per request relay-routed ÷ relay, paired per repetition (median)', 3, {
+        ratios: false,
+      }),
+    ],
+    pairedRatios: [
+      {
+        key: 'f.rps_ratio',
+        label: 'F throughput relay-routed ÷ relay',
+        of: 'f.rps',
+        numerator: 'relay-routed',
+        denominator: 'relay',
+      },
+      {
+        key: 'f.cpu_ratio',
+        label: 'F CPU per request relay-routed ÷ relay',
+        of: 'f.cpu_us_per_req',
+        numerator: 'relay-routed',
+        denominator: 'relay',
+      },
+    ],
+    run: measureRouting,
+  };
+}
