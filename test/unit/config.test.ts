@@ -212,3 +212,17 @@ test('keeps mapping keys such as __proto__ as plain names', () => {
   assert.equal(c.model.mapping['__proto__'], 'safe-model');
   assert.equal(({} as Record<string, unknown>)['gpt-4'], undefined, 'Object.prototype is not polluted');
 });
+
+test('a relative usage.database sits beside the config file; absolute paths and URLs are kept', () => {
+  const cases: readonly [string, string, string][] = [
+    ['/etc/relay/config.yaml', 'usage.db', '/etc/relay/usage.db'],
+    ['conf/config.yaml', 'data/usage.db', 'conf/data/usage.db'],
+    ['config.yaml', 'usage.db', 'usage.db'],
+    ['/etc/relay/config.yaml', '/var/lib/usage.db', '/var/lib/usage.db'],
+    ['/etc/relay/config.yaml', 'postgres://u:p@db/relay', 'postgres://u:p@db/relay'],
+    ['/etc/relay/config.yaml', '', ''],
+  ];
+  for (const [file, database, expected] of cases) {
+    assert.equal(parseConfig(`usage: {database: "${database}"}`, file, {}).usage.database, expected, `${file} + ${database}`);
+  }
+});
