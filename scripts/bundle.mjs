@@ -22,4 +22,29 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [unusedModules()],
 });
+
+/**
+ * Modules the relay's dependencies load at start but the relay never uses, replaced in the bundle
+ * (start-up time, issue 3): undici's HTTP/2 client (undici falls back when node:http2 cannot load;
+ * the relay never enables allowH2) and pino's worker-thread transports (the relay logs through
+ * pino.destination). Each stub throws if it is ever used, so a mistake shows at once.
+ */
+function unusedModules() {
+  const stubs = [
+    { module: /^(node:)?http2$/, importer: /undici[\\/]lib[\\/]dispatcher[\\/]client-h2\.js$/, contents: "throw new Error('http2 is not bundled: the relay speaks HTTP/1.1 to backends')" },
+    { module: /^thread-stream$/, importer: /pino[\\/]lib[\\/]transport\.js$/, contents: "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not bundled') } }" },
+    { module: /^(node:)?worker_threads$/, importer: /pino[\\/]lib[\\/]tools\.js$/, contents: 'module.exports = { isMainThread: true }' },
+  ];
+  return {
+    name: 'unused-modules',
+    setup(build) {
+      build.onResolve({ filter: /^(node:)?(http2|worker_threads)$|^thread-stream$/ }, (args) => {
+        const stub = stubs.find((s) => s.module.test(args.path) && s.importer.test(args.importer));
+        return stub === undefined ? undefined : { path: args.path, namespace: 'unused-module', pluginData: stub.contents };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'unused-module' }, (args) => ({ contents: args.pluginData, loader: 'js' }));
+    },
+  };
+}

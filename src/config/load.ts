@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { resolveBackends, type BackendSpec } from './backends.js';
 import { expandEnv, type Env } from './env.js';
 import { configSchema, KNOWN_KEYS, type RawRelayConfig } from './schema.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLIENT_KEY_BUDGET_FIELDS, CLIENT_KEY_FIELDS, clientKeysSchema } from '../auth/client-keys-schema.js';
 import { priceTableSchema } from '../usage/prices.js';
 import { DEFAULTS } from './defaults.js';

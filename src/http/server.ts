@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RelayContext } from '../context.js';
 import { RelayError, toErrorBody } from '../errors.js';
-import { createUpgradeHandler } from '../websocket/upgrade.js';
+import type { UpgradeHandler } from '../websocket/upgrade.js';
 import { createRequestListener } from './routes.js';
 
 /**
@@ -30,8 +30,28 @@ export function createRelayServer(ctx: RelayContext): Server {
   );
   const cors = ctx.cors.responseHeaders(undefined);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, cors));
-  if (ctx.config.websocket.enabled) server.on('upgrade', createUpgradeHandler(ctx));
+  if (ctx.config.websocket.enabled) server.on('upgrade', lazyUpgradeHandler(ctx));
   return server;
+}
+
+/**
+ * WebSocket support (the ws library, and the tls, https and zlib modules it loads) is loaded at the
+ * first upgrade, not at start (start-up time, issue 3): most relays never see one.
+ */
+function lazyUpgradeHandler(ctx: RelayContext): UpgradeHandler {
+  let handler: UpgradeHandler | undefined;
+  let loading: Promise<UpgradeHandler> | undefined;
+  return function onUpgrade(req, socket, head) {
+    if (handler !== undefined) {
+      handler.call(this, req, socket, head);
+      return;
+    }
+    loading ??= import('../websocket/upgrade.js').then((m) => (handler = m.createUpgradeHandler(ctx)));
+    loading.then(
+      (h) => h.call(this, req, socket, head),
+      () => socket.destroy(),
+    );
+  };
 }
 
 /** A request Node's parser refused never reaches a handler: answer it here, OpenAI-shaped, and close. */

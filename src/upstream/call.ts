@@ -1,13 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-
-const requireUndici = createRequire(import.meta.url);
-const { parseHeaders, destroy } = requireUndici('undici/lib/core/util.js') as {
-  parseHeaders: (raw: Buffer[]) => IncomingHttpHeaders;
-  /** Destroys a stream; for a client's IncomingMessage, without destroying its socket (the answer must still go out). */
-  destroy: (stream: unknown, err: Error) => void;
-};
+import { destroy, parseHeaders } from 'undici/lib/core/util.js';
 
 /** Where a response body goes, chunk by chunk. `write` returning false pauses the backend until `resume`. */
 export interface BodySink {

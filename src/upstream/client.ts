@@ -1,13 +1,8 @@
-import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import type { Dispatcher, Pool as PoolType } from 'undici';
+import type { Dispatcher } from 'undici';
+// Only the connection pool is needed, not undici's index (see undici-internals.d.ts).
+import Pool from 'undici/lib/dispatcher/pool.js';
 import { UpstreamCall } from './call.js';
-
-// Only the connection pool is needed (requests go through its dispatch, see call.ts): undici's index also loads fetch,
-// WebSocket, caches and mocks, which cost start-up time and memory (issue 3). The package has no
-// `exports` map, so these paths are reachable; the index itself does `Object.assign(Dispatcher.prototype, api)`.
-const requireUndici = createRequire(import.meta.url);
-const Pool = requireUndici('undici/lib/dispatcher/pool.js') as typeof PoolType;
 import { toBasePath } from '../proxy/target.js';
 
 /**

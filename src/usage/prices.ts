@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { globToRegExp, isGlob } from '../routing/glob.js';
 import type { UsageFigures } from './record.js';
 
