@@ -72,8 +72,12 @@ export function groupOrder(by: UsageGrouping): string {
   return by === 'day' ? 'grp ASC' : 'total_tokens DESC, grp ASC';
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** ISO times in one spelling, so SQLite's text comparison orders them. */
 function toIsoTime(time: string): string {
+  // The relay's own records are already in toISOString()'s spelling.
+  if (ISO_TIME.test(time)) return time;
   const parsed = new Date(time);
   return Number.isNaN(parsed.getTime()) ? new Date().toISOString() : parsed.toISOString();
 }

@@ -17,14 +17,61 @@ const USAGE_KEY = Buffer.from('"usage"');
 /** Usage of a non-streamed JSON response body. */
 export function usageFromJson(body: Buffer): UsageFigures | undefined {
   // Most bodies that carry no usage are skipped without parsing (large image or file bodies).
-  if (!body.includes(USAGE_KEY)) return undefined;
-  let parsed: unknown;
+  const at = body.lastIndexOf(USAGE_KEY);
+  if (at === -1) return undefined;
+  // The usage object alone is parsed when it can be cut out (OpenAI puts it last, at the top level);
+  // anything unusual falls back to parsing the whole body.
+  const object = isObjectText(body) ? objectAfterKey(body, at + USAGE_KEY.length) : undefined;
+  if (object !== undefined) {
+    const figures = parse(object, (v) => toUsageFigures(v));
+    if (figures !== undefined) return figures;
+  }
+  return parse(body, usageFromEvent);
+}
+
+function parse(bytes: Buffer, read: (value: unknown) => UsageFigures | undefined): UsageFigures | undefined {
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    return read(JSON.parse(bytes.toString('utf8')));
   } catch {
     return undefined;
   }
-  return usageFromEvent(parsed);
+}
+
+const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/** Whether the body is written as one JSON object (`{` first and `}` last, spaces aside). */
+function isObjectText(body: Buffer): boolean {
+  let first = 0;
+  while (first < body.length && SPACE.has(body[first] as number)) first++;
+  let last = body.length - 1;
+  while (last > first && SPACE.has(body[last] as number)) last--;
+  return body[first] === 0x7b && body[last] === 0x7d;
+}
+
+/**
+ * The `{…}` that follows a key at `from` (after optional spaces and a colon), cut at its matching
+ * brace (strings and their escapes skipped); undefined when something else follows, or when the key
+ * sits inside a string (a backslash before its opening quote).
+ */
+function objectAfterKey(body: Buffer, from: number): Buffer | undefined {
+  const keyStart = from - USAGE_KEY.length;
+  if (keyStart > 0 && body[keyStart - 1] === 0x5c) return undefined;
+  let i = from;
+  while (i < body.length && SPACE.has(body[i] as number)) i++;
+  if (body[i] !== 0x3a) return undefined;
+  i++;
+  while (i < body.length && SPACE.has(body[i] as number)) i++;
+  if (body[i] !== 0x7b) return undefined;
+  const start = i;
+  let depth = 0;
+  for (; i < body.length; i++) {
+    const c = body[i];
+    if (c === 0x22) {
+      for (i++; i < body.length && body[i] !== 0x22; i++) if (body[i] === 0x5c) i++;
+    } else if (c === 0x7b) depth++;
+    else if (c === 0x7d && --depth === 0) return body.subarray(start, i + 1);
+  }
+  return undefined;
 }
 
 /** Usage of a parsed response object or stream event: its own `usage`, else `response.usage`. */

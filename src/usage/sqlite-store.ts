@@ -36,7 +36,10 @@ CREATE TABLE IF NOT EXISTS usage (
 CREATE INDEX IF NOT EXISTS usage_time ON usage (time);
 `;
 
-const INSERT = `INSERT INTO usage (${USAGE_COLUMNS.join(', ')}) VALUES (${USAGE_COLUMNS.map(() => '?').join(', ')})`;
+/** Rows per INSERT statement: one statement per row costs more than the row itself (issue 5 bench). */
+const ROWS_PER_INSERT = 50;
+const ROW = `(${USAGE_COLUMNS.map(() => '?').join(', ')})`;
+const insertSql = (rows: number): string => `INSERT INTO usage (${USAGE_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => ROW).join(', ')}`;
 
 interface Open {
   readonly db: Database.Database;
@@ -69,9 +72,16 @@ export function createSqliteBackend(path: string): StoreBackend {
       // blocking the event loop.
       db.pragma('busy_timeout = 50');
       db.exec(CREATE);
-      const insert = db.prepare(INSERT);
+      const insertOne = db.prepare(insertSql(1));
+      const insertBlock = db.prepare(insertSql(ROWS_PER_INSERT));
       const insertMany = db.transaction((records: readonly UsageRecord[]) => {
-        for (const r of records) insert.run(toSqlite(toColumnValues(r)));
+        let i = 0;
+        for (; i + ROWS_PER_INSERT <= records.length; i += ROWS_PER_INSERT) {
+          const values: (string | number | null)[] = [];
+          for (let j = i; j < i + ROWS_PER_INSERT; j++) pushSqlite(values, toColumnValues(records[j] as UsageRecord));
+          insertBlock.run(values);
+        }
+        for (; i < records.length; i++) insertOne.run(pushSqlite([], toColumnValues(records[i] as UsageRecord)));
       });
       open = { db, insertMany };
       return open;
@@ -136,6 +146,8 @@ export function createSqliteBackend(path: string): StoreBackend {
 }
 
 /** SQLite has no boolean type: 0 and 1. */
-function toSqlite(values: (string | number | boolean | null)[]): (string | number | null)[] {
-  return values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+/** Appends a row's values, booleans as 0/1 (SQLite has no boolean). */
+function pushSqlite(out: (string | number | null)[], values: readonly (string | number | boolean | null)[]): (string | number | null)[] {
+  for (const v of values) out.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+  return out;
 }

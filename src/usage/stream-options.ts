@@ -18,9 +18,12 @@ export interface StreamUsageRequest {
 }
 
 const INCLUDE_USAGE = '"include_usage":true';
+const STREAM_KEY = Buffer.from('"stream"');
 
 export function requestStreamUsage(body: Buffer): StreamUsageRequest {
   const unchanged = { body, injected: false };
+  // Most bodies do not stream: they are left without a scan.
+  if (!body.includes(STREAM_KEY)) return unchanged;
   const scan = scanJson(body);
   if (!scan.ok || !scan.isObject) return unchanged;
   const { members } = scan;

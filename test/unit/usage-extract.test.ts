@@ -135,3 +135,11 @@ for (const [name, event, expected] of EVENTS) {
 test('toUsageFigures rounds fractional counts', () => {
   assert.deepEqual(toUsageFigures({ prompt_tokens: 2.6, completion_tokens: 1.2 }), figures(3, 1, 0, 0, 4));
 });
+
+test('usageFromJson reads a usage object cut out of a large body, and ignores a "usage" inside a string', () => {
+  const content = 'x'.repeat(200_000) + ' \\"usage\\": {\\"prompt_tokens\\": 999}';
+  const body = Buffer.from(`{"id":"c","choices":[{"message":{"content":"${content}"}}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`);
+  assert.deepEqual(usageFromJson(body), { prompt_tokens: 3, completion_tokens: 4, cached_tokens: 0, reasoning_tokens: 0, total_tokens: 7 });
+  const quotedOnly = Buffer.from(`{"id":"c","choices":[{"message":{"content":"${content}"}}]}`);
+  assert.equal(usageFromJson(quotedOnly), undefined);
+});
