@@ -49,14 +49,14 @@ export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex
   const watch = ex.usage !== undefined && tap === undefined && typeof contentType === 'string' && JSON_TYPE.test(contentType) ? ex.usage.watchJson() : undefined;
   add.push('server-timing', ex.serverTiming());
   res.writeHead(up.statusCode, toClientHeaders(up.headers, clientHeaderOptions(ctx, transform !== undefined || (tap !== undefined && ex.usage?.injected === true)), add));
-  if (tap === undefined && transform === undefined) {
-    // Bytes just pass: straight from the backend's socket to the client's, no stream in between.
-    pumpDirect(up, res, ex, watch);
+  if (transform === undefined) {
+    // Bytes pass (through the usage tap, if any): straight from the backend's socket to the client's, no stream in between.
+    pumpDirect(up, res, ex, watch, tap);
     return;
   }
   let source: Readable = up.readable();
   if (tap !== undefined) source = pipeline(source, tap, () => undefined);
-  if (transform !== undefined) source = pipeline(source, transform, () => undefined);
+  source = pipeline(source, transform, () => undefined);
   pump(source, res, ex);
 }
 
@@ -65,21 +65,30 @@ function clientHeaderOptions(ctx: RelayContext, dropLength: boolean) {
 }
 
 /** The backend's body → res, chunk by chunk: a full client buffer pauses the backend until 'drain'. */
-function pumpDirect(up: UpstreamCall, res: ServerResponse, ex: Exchange, watch: ((chunk: Buffer | null) => void) | undefined): void {
+function pumpDirect(up: UpstreamCall, res: ServerResponse, ex: Exchange, watch: ((chunk: Buffer | null) => void) | undefined, tap: ChunkTap | undefined): void {
   up.attach({
     write(chunk) {
       if (res.destroyed) return false;
       watch?.(chunk);
-      if (res.write(chunk)) return true;
+      const out = tap === undefined ? chunk : tap.process(chunk);
+      if (out === undefined || res.write(out)) return true;
       res.once('drain', up.resume);
       return false;
     },
     end() {
       watch?.(null);
+      const rest = tap?.finish();
+      if (rest !== undefined) res.write(rest);
       res.end();
     },
     error: (err) => breakOff(err, res, ex),
   });
+}
+
+/** Edits a body chunk by chunk as it passes (the SSE usage tap). */
+interface ChunkTap {
+  process(chunk: Buffer): Buffer | undefined;
+  finish(): Buffer | undefined;
 }
 
 /** source → res with backpressure (a body that goes through transforms). */

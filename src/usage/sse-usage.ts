@@ -90,29 +90,41 @@ export class SseUsageTap extends Transform {
     return this.#sawDone;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /**
+   * One chunk in; what goes on to the client out: the same Buffer when nothing changed, other bytes
+   * when an event was edited or held events completed, undefined when everything is held back.
+   * Used directly by the relay's pump (no stream in between), and by the Transform below.
+   */
+  process(chunk: Buffer): Buffer | undefined {
     if (!this.#strip) {
-      this.push(chunk);
       this.#scan(chunk, null);
-      callback();
-      return;
+      return chunk;
     }
     const out: Buffer[] = [];
     const nothingHeld = this.#held.length === 0 && this.#partial.length === 0;
     const edited = this.#scan(chunk, out);
-    if (nothingHeld && !edited && this.#held.length === 0 && this.#partial.length === 0) {
-      this.push(chunk);
-    } else if (out.length > 0) {
-      this.push(out.length === 1 ? out[0] : Buffer.concat(out));
-    }
+    if (nothingHeld && !edited && this.#held.length === 0 && this.#partial.length === 0) return chunk;
+    if (out.length === 0) return undefined;
+    return out.length === 1 ? out[0] : Buffer.concat(out);
+  }
+
+  /** The body ended: whatever was still held back (an event without its blank line). */
+  finish(): Buffer | undefined {
+    const out: Buffer[] | null = this.#strip ? [] : null;
+    if (this.#partial.length > 0) this.#line(this.#takePartial(), out);
+    if (this.#held.length > 0 || this.#data.length > 0) this.#endEvent(null, out);
+    return out !== null && out.length > 0 ? Buffer.concat(out) : undefined;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const out = this.process(chunk);
+    if (out !== undefined) this.push(out);
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    const out: Buffer[] | null = this.#strip ? [] : null;
-    if (this.#partial.length > 0) this.#line(this.#takePartial(), out);
-    if (this.#held.length > 0 || this.#data.length > 0) this.#endEvent(null, out);
-    if (out !== null && out.length > 0) this.push(Buffer.concat(out));
+    const out = this.finish();
+    if (out !== undefined) this.push(out);
     callback();
   }
 
