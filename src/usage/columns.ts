@@ -1,5 +1,5 @@
 import type { UsageRecord } from './record.js';
-import { NO_GROUP, type UsageGrouping } from './report.js';
+import { NO_GROUP, type UsageGrouping, type UsageRow } from './report.js';
 
 /**
  * The `usage` table's columns, shared by the SQLite and PostgreSQL stores, and the one function
@@ -51,6 +51,33 @@ export function toColumnValues(r: UsageRecord): ColumnValue[] {
     r.stream === true,
     r.aborted === true,
   ];
+}
+
+/** One group's sums as both databases return them (a SUM over no tokens is NULL). */
+export interface GroupSums {
+  grp: string;
+  requests: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+  reasoning_tokens: number | null;
+  total_tokens: number | null;
+  cost: number | null;
+  errors: number | null;
+}
+
+export function toUsageRow(r: GroupSums): UsageRow {
+  return {
+    group: r.grp,
+    requests: r.requests,
+    prompt_tokens: r.prompt_tokens ?? 0,
+    completion_tokens: r.completion_tokens ?? 0,
+    cached_tokens: r.cached_tokens ?? 0,
+    reasoning_tokens: r.reasoning_tokens ?? 0,
+    total_tokens: r.total_tokens ?? 0,
+    cost: r.cost,
+    errors: r.errors ?? 0,
+  };
 }
 
 /** The SQL expression of a grouping; `day` differs between the two databases. */

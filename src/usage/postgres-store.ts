@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { loadDriver } from '../drivers.js';
 import type { Logger } from '../log.js';
-import { groupExpression, groupOrder, toColumnValues, USAGE_COLUMNS } from './columns.js';
+import { groupExpression, groupOrder, toColumnValues, toUsageRow, USAGE_COLUMNS, type GroupSums } from './columns.js';
 import type { UsageRecord } from './record.js';
 import type { UsageQuery, UsageRow } from './report.js';
 import type { StoreBackend } from './store.js';
@@ -41,18 +41,6 @@ CREATE INDEX IF NOT EXISTS usage_time ON usage (time);
 const ROWS_PER_INSERT = 1_000;
 /** Two instances creating the table at once: one of them sees one of these; the table is there. */
 const ALREADY_EXISTS = new Set(['42P07', '23505']);
-
-interface PgRow {
-  grp: string;
-  requests: number;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  cached_tokens: number | null;
-  reasoning_tokens: number | null;
-  total_tokens: number | null;
-  cost: number | null;
-  errors: number | null;
-}
 
 export function createPostgresBackend(url: string, log: Logger, describeError: (err: unknown) => string, description: string): StoreBackend {
   const driver = loadDriver<typeof pg>('pg');
@@ -111,7 +99,7 @@ export function createPostgresBackend(url: string, log: Logger, describeError: (
       const grp = groupExpression(q.by, `to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD')`);
       // Sums of bigint are numeric, which pg returns as strings: float8 comes back as a number
       // (exact up to 2^53 tokens).
-      const result = await pool.query<PgRow>(
+      const result = await pool.query<GroupSums>(
         `SELECT ${grp} AS grp, COUNT(*)::float8 AS requests,
            SUM(prompt_tokens)::float8 AS prompt_tokens, SUM(completion_tokens)::float8 AS completion_tokens,
            SUM(cached_tokens)::float8 AS cached_tokens, SUM(reasoning_tokens)::float8 AS reasoning_tokens,
@@ -120,17 +108,7 @@ export function createPostgresBackend(url: string, log: Logger, describeError: (
          FROM usage WHERE time >= $1 GROUP BY grp ORDER BY ${groupOrder(q.by)}`,
         [q.since.toISOString()],
       );
-      return result.rows.map((r) => ({
-        group: r.grp,
-        requests: r.requests,
-        prompt_tokens: r.prompt_tokens ?? 0,
-        completion_tokens: r.completion_tokens ?? 0,
-        cached_tokens: r.cached_tokens ?? 0,
-        reasoning_tokens: r.reasoning_tokens ?? 0,
-        total_tokens: r.total_tokens ?? 0,
-        cost: r.cost,
-        errors: r.errors ?? 0,
-      }));
+      return result.rows.map(toUsageRow);
     },
     async close() {
       await pool.end();

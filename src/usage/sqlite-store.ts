@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { loadDriver } from '../drivers.js';
-import { groupExpression, groupOrder, toColumnValues, USAGE_COLUMNS } from './columns.js';
+import { groupExpression, groupOrder, toColumnValues, toUsageRow, USAGE_COLUMNS, type GroupSums } from './columns.js';
 import type { UsageRecord } from './record.js';
 import type { UsageQuery, UsageRow } from './report.js';
 import type { StoreBackend } from './store.js';
@@ -44,18 +44,6 @@ const insertSql = (rows: number): string => `INSERT INTO usage (${USAGE_COLUMNS.
 interface Open {
   readonly db: Database.Database;
   readonly insertMany: (records: readonly UsageRecord[]) => void;
-}
-
-interface SqliteRow {
-  grp: string;
-  requests: number;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  cached_tokens: number | null;
-  reasoning_tokens: number | null;
-  total_tokens: number | null;
-  cost: number | null;
-  errors: number | null;
 }
 
 export function createSqliteBackend(path: string): StoreBackend {
@@ -126,18 +114,8 @@ export function createSqliteBackend(path: string): StoreBackend {
              SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors
            FROM usage WHERE time >= ? GROUP BY grp ORDER BY ${groupOrder(q.by)}`,
         )
-        .all(q.since.toISOString()) as SqliteRow[];
-      return rows.map((r) => ({
-        group: r.grp,
-        requests: r.requests,
-        prompt_tokens: r.prompt_tokens ?? 0,
-        completion_tokens: r.completion_tokens ?? 0,
-        cached_tokens: r.cached_tokens ?? 0,
-        reasoning_tokens: r.reasoning_tokens ?? 0,
-        total_tokens: r.total_tokens ?? 0,
-        cost: r.cost,
-        errors: r.errors ?? 0,
-      }));
+        .all(q.since.toISOString()) as GroupSums[];
+      return rows.map(toUsageRow);
     },
     async close() {
       reset();
@@ -145,7 +123,6 @@ export function createSqliteBackend(path: string): StoreBackend {
   };
 }
 
-/** SQLite has no boolean type: 0 and 1. */
 /** Appends a row's values, booleans as 0/1 (SQLite has no boolean). */
 function pushSqlite(out: (string | number | null)[], values: readonly (string | number | boolean | null)[]): (string | number | null)[] {
   for (const v of values) out.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
