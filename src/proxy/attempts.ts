@@ -83,7 +83,7 @@ export async function sendWithRetries(ctx: RelayContext, req: IncomingMessage, r
         continue;
       }
     }
-    ctx.log.debug({ request_id: ex.id, backend: backend.name, status, content_type: up.headers['content-type'] }, 'upstream response');
+    if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ request_id: ex.id, backend: backend.name, status, content_type: up.headers['content-type'] }, 'upstream response');
     await forwardResponse(ctx, res, ex, up, echoFor(ctx, ex));
     return;
   }
