@@ -1,5 +1,6 @@
 /** Turns the options into the ordered list of scenario cases to run. */
 import type { BenchContext } from './context.js';
+import { createAccountingStreamsCase, createAccountingThroughputCase } from './scenarios/accounting.js';
 import { createFanoutCase } from './scenarios/fanout.js';
 import { createLatencyCase } from './scenarios/latency.js';
 import { createRoutingCase } from './scenarios/routing.js';
@@ -7,6 +8,7 @@ import type { ScenarioCase } from './scenarios/scenario.js';
 import { createStartupCase } from './scenarios/startup.js';
 import { createThroughputCase } from './scenarios/throughput.js';
 import { createUploadCase } from './scenarios/upload.js';
+import { createRoutingAndAccountingCase } from './scenarios/variants.js';
 
 /** Descriptors one proxied stream needs in the proxy (client side + upstream side), plus spare. */
 function countNeededFds(streams: number): number {
@@ -32,6 +34,11 @@ export function selectCases(ctx: BenchContext): ScenarioCase[] {
   }
   if (wants('D')) cases.push(createUploadCase(options.uploadMiB));
   if (wants('E')) cases.push(createStartupCase());
-  if (wants('F') && ctx.wrk.path !== undefined) cases.push(createRoutingCase(options.connections));
+  const hasWrk = ctx.wrk.path !== undefined;
+  // F and G's wrk halves share their plain relay run when both are selected (scenarios/variants.ts).
+  if (wants('F') && wants('G') && hasWrk) cases.push(createRoutingAndAccountingCase(options.connections));
+  else if (wants('F') && hasWrk) cases.push(createRoutingCase(options.connections));
+  else if (wants('G') && hasWrk) cases.push(createAccountingThroughputCase(options.connections));
+  if (wants('G')) cases.push(createAccountingStreamsCase());
   return cases;
 }

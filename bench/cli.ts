@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { BUNDLE_PATH, TSC_ENTRY_PATH } from './relay-command.js';
 import { TARGET_NAMES, type TargetName } from './targets.js';
 
-export type ScenarioId = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
-const SCENARIO_IDS: readonly ScenarioId[] = ['A', 'B', 'C', 'D', 'E', 'F'];
+export type ScenarioId = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G';
+const SCENARIO_IDS: readonly ScenarioId[] = ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -49,13 +49,13 @@ const QUICK = {
 export const USAGE = `Usage: npm run bench -- [options]
   --quick               1 repetition, shorter runs (< 3 minutes)
   --reps N              repetitions per scenario and target (default 3, quick 1)
-  --only A,B,C,D,E,F    run a subset of scenarios
+  --only A,B,C,D,E,F,G  run a subset of scenarios
   --targets LIST        subset of ${TARGET_NAMES.join(',')} (default all;
-                        relay-* are config variants of relay, used by F)
+                        relay-* are config variants of relay, used by F and G)
   --relay-cmd CMD       relay command; {config} and {port} are substituted
                         (default "node ${BUNDLE_PATH} -c {config}" when built, else
                         "node ${TSC_ENTRY_PATH} -c {config}"; env BENCH_RELAY_CMD)
-  --duration S          scenario A and F measuring seconds (default 8, quick 4)
+  --duration S          scenario A, F and G measuring seconds (default 8, quick 4)
   --requests N          scenario B sequential requests (default 3000, quick 1000)
   --streams LIST        scenario C stream counts (default 200,1000,5000; quick 200,1000,2000)
   --upload-mib N        scenario D upload size in MiB (default 50)

@@ -9,8 +9,10 @@ import type { TargetName } from './targets.js';
 const PROXIES: readonly TargetName[] = ['nginx', 'relay'];
 /** The targets scenario F compares (routed ÷ single). */
 const F_TARGETS = ['relay', 'relay-routed'] as const satisfies readonly TargetName[];
+/** The targets scenario G compares (accounting on ÷ off). */
+const G_TARGETS = ['relay', 'relay-usage'] as const satisfies readonly TargetName[];
 
-function describeLoadBound(summary: Summary, target: TargetName, scenario: 'A' | 'F' = 'A'): string | undefined {
+function describeLoadBound(summary: Summary, target: TargetName, scenario: 'A' | 'F' | 'G' = 'A'): string | undefined {
   const prefix = scenario.toLowerCase();
   const load = summary.read(`${prefix}.cpu1_pct`, target);
   const proxy = summary.read(`${prefix}.cpu0_pct`, target);
@@ -42,6 +44,35 @@ function diagnoseRouting(summary: Summary): string[] {
   return notes;
 }
 
+function diagnoseAccounting(summary: Summary): string[] {
+  const notes: string[] = [];
+  for (const target of G_TARGETS) {
+    const loadBound = describeLoadBound(summary, target, 'G');
+    if (loadBound !== undefined) notes.push(loadBound);
+    if (summary.read('g.errors', target) > 0) {
+      notes.push(`G ${target} answered some requests with errors (see the errors row): the G ratio is suspect.`);
+    }
+    const leaks = summary.read('gs.usage_leaks', target);
+    if (leaks > 0) {
+      notes.push(`G SSE ${target}: ${leaks} streams carried a "usage" member the client never asked for.`);
+    }
+  }
+  const asked = summary.read('gs.include_usage_pct', 'relay-usage');
+  if (Number.isFinite(asked) && asked < 100) {
+    notes.push(
+      `G SSE relay-usage asked the mock for stream usage on ${asked.toFixed(1)}% of streams (expected 100%): ` +
+        'the stripping path was not (fully) measured.',
+    );
+  }
+  for (const key of ['g.usage_rows_pct', 'gs.usage_rows_pct']) {
+    const pct = summary.read(key, 'relay-usage');
+    if (Number.isFinite(pct) && pct < 99) {
+      notes.push(`G relay-usage: its usage table held only ${pct.toFixed(1)}% as many rows as requests made (${key}).`);
+    }
+  }
+  return notes;
+}
+
 export function diagnoseSummary(summary: Summary, streams: readonly number[]): string[] {
   const notes: string[] = [];
   const direct = summary.read('a.rps', 'direct');
@@ -63,7 +94,7 @@ export function diagnoseSummary(summary: Summary, streams: readonly number[]): s
         );
     }
   }
-  notes.push(...diagnoseRouting(summary));
+  notes.push(...diagnoseRouting(summary), ...diagnoseAccounting(summary));
   const injected = summary.read('a.key_injected_pct', 'relay');
   const mapped = summary.read('a.model_mapped_pct', 'relay');
   if (Number.isFinite(injected) && (injected < 100 || mapped < 100)) {

@@ -2,6 +2,7 @@
  * The issue's performance targets, each checked against the relay (nginx shown for reference).
  * A target only passes on a valid run: no errors, every stream intact, the upload whole.
  */
+import { ACCOUNTING_STREAMS } from './scenarios/accounting.js';
 import type { Summary } from './summary.js';
 import type { TargetName } from './targets.js';
 
@@ -43,6 +44,9 @@ const hasAllIntact =
   (s: Summary, t: TargetName): boolean =>
     s.read(key, t) >= count;
 
+/** G: the accounting relay's usage table must hold at least this share of the requests made (%). */
+const USAGE_ROWS_MIN_PCT = 99;
+
 export function createGoals(bigStreams: number): Goal[] {
   const c = `c${bigStreams}`;
   const aValid = hasNoErrors('a.errors');
@@ -57,6 +61,19 @@ export function createGoals(bigStreams: number): Goal[] {
     s.read('f.errors', 'relay-routed') === 0 &&
     s.read('f.upstream_key_pct', 'relay-routed') >= 100 &&
     s.read('f.model_mapped_pct', 'relay-routed') >= 100;
+  // G compares relay-usage with relay: valid when neither had errors or broken streams, and the
+  // accounting relay really accounted: its SQLite table holds (about) a row per request, and the
+  // mock was asked for stream usage on every stream (so the stripping was on the measured path).
+  const gValid = (s: Summary): boolean =>
+    s.read('g.errors', 'relay') === 0 &&
+    s.read('g.errors', 'relay-usage') === 0 &&
+    s.read('g.usage_rows_pct', 'relay-usage') >= USAGE_ROWS_MIN_PCT;
+  const gsValid = (s: Summary): boolean =>
+    s.read('gs.intact', 'relay') >= ACCOUNTING_STREAMS &&
+    s.read('gs.intact', 'relay-usage') >= ACCOUNTING_STREAMS &&
+    s.read('gs.usage_leaks', 'relay-usage') === 0 &&
+    s.read('gs.include_usage_pct', 'relay-usage') >= 100 &&
+    s.read('gs.usage_rows_pct', 'relay-usage') >= USAGE_ROWS_MIN_PCT;
   const always = (): boolean => true;
   const n = bigStreams.toLocaleString('en-US');
   return [
@@ -172,6 +189,22 @@ export function createGoals(bigStreams: number): Goal[] {
       read: (s, t) => (t === 'relay' ? s.read('f.rps_ratio', 'relay-routed') : Number.NaN),
       isMet: atLeast(0.95),
       isValid: fValid,
+    },
+    {
+      label: 'G throughput, relay-usage ÷ relay (accounting to SQLite on vs off)',
+      threshold: '≥ 0.90×',
+      unit: '×',
+      read: (s, t) => (t === 'relay' ? s.read('g.rps_ratio', 'relay-usage') : Number.NaN),
+      isMet: atLeast(0.9),
+      isValid: gValid,
+    },
+    {
+      label: `G ${ACCOUNTING_STREAMS} streams: first-chunk p50, relay-usage − relay`,
+      threshold: '≤ 2 ms',
+      unit: 'ms',
+      read: (s, t) => (t === 'relay' ? s.read('gs.ttfc_p50_added_ms', 'relay-usage') : Number.NaN),
+      isMet: atMost(2),
+      isValid: gsValid,
     },
   ];
 }

@@ -43,6 +43,7 @@ function toMockStats(value: unknown): MockStats {
     injectedKey: read('injectedKey'),
     mappedModel: read('mappedModel'),
     streamsStarted: read('streamsStarted'),
+    usageStreams: read('usageStreams'),
     streamsFinished: read('streamsFinished'),
     activeStreams: read('activeStreams'),
     peakStreams: read('peakStreams'),

@@ -2,14 +2,24 @@
  * The mock OpenAI upstream, run as its own process (pinned next to the load generator) so it is
  * never measured as part of the proxy. Prints `{"port":N}` on stdout once listening.
  *
- *   POST /v1/chat/completions       ~600 byte JSON, or SSE when the body has "stream":true
+ *   POST /v1/chat/completions       ~600 byte JSON, or SSE when the body has "stream":true; with
+ *                                   "include_usage":true too, OpenAI's shape: every chunk ends in
+ *                                   "usage":null and a {"choices":[],"usage":{…}} chunk precedes [DONE]
  *   POST /v1/audio/transcriptions   consumes the body, replies {"text":"ok","bytes":N}
  *   GET  /__bench/stats                  counters read by the bench (never proxied)
  *   POST /__bench/reset?interval-ms=N    zero the counters, set the SSE chunk spacing
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
-import { BACKEND_API_KEY, COMPLETION_BODY, MAPPED_MODEL, SSE_DONE, createSseChunk } from './payloads.js';
+import {
+  BACKEND_API_KEY,
+  COMPLETION_BODY,
+  INCLUDE_USAGE_MARKER,
+  MAPPED_MODEL,
+  SSE_DONE,
+  createSseChunk,
+  createSseUsageChunk,
+} from './payloads.js';
 
 /** Mutable on purpose: /__bench/reset?interval-ms=N changes the SSE pace between cases. */
 interface MockOptions {
@@ -22,6 +32,8 @@ export interface MockStats {
   injectedKey: number;
   mappedModel: number;
   streamsStarted: number;
+  /** Streams whose request asked for `stream_options.include_usage` (and got the usage chunk). */
+  usageStreams: number;
   streamsFinished: number;
   activeStreams: number;
   peakStreams: number;
@@ -38,6 +50,7 @@ function createEmptyStats(): MockStats {
     injectedKey: 0,
     mappedModel: 0,
     streamsStarted: 0,
+    usageStreams: 0,
     streamsFinished: 0,
     activeStreams: 0,
     peakStreams: 0,
@@ -57,6 +70,7 @@ function countKey(stats: MockStats, authorization: string | undefined): void {
 const COMPLETION_HEADERS = ['content-type', 'application/json', 'content-length', String(COMPLETION_BODY.length)];
 const SSE_HEADERS = ['content-type', 'text/event-stream', 'cache-control', 'no-cache'];
 const STREAM_MARKER = Buffer.from('"stream":true');
+const USAGE_MARKER = Buffer.from(INCLUDE_USAGE_MARKER);
 const MAPPED_MARKER = Buffer.from(`"${MAPPED_MODEL}"`);
 const INJECTED_AUTH = `Bearer ${BACKEND_API_KEY}`;
 
@@ -74,7 +88,21 @@ function readRawHeader(req: IncomingMessage, lowerName: string): string | undefi
   return undefined;
 }
 
-function streamChunks(res: ServerResponse, options: MockOptions, stats: MockStats, chunks: readonly Buffer[]): void {
+/** The chunks of one stream, prebuilt: plain, or OpenAI's include_usage shape. */
+interface SseChunkSet {
+  readonly plain: readonly Buffer[];
+  readonly withUsage: readonly Buffer[];
+  /** The `"choices":[]` usage chunk, sent after the last content chunk when usage was asked for. */
+  readonly usage: Buffer;
+}
+
+function streamChunks(
+  res: ServerResponse,
+  options: MockOptions,
+  stats: MockStats,
+  chunks: readonly Buffer[],
+  usageChunk: Buffer | undefined,
+): void {
   stats.streamsStarted += 1;
   stats.activeStreams += 1;
   stats.peakStreams = Math.max(stats.peakStreams, stats.activeStreams);
@@ -93,6 +121,8 @@ function streamChunks(res: ServerResponse, options: MockOptions, stats: MockStat
     next += 1;
     if (chunk === undefined) {
       stats.streamsFinished += 1;
+      // OpenAI sends the usage chunk as its own event right before [DONE].
+      if (usageChunk !== undefined) res.write(usageChunk);
       res.end(SSE_DONE);
       finish();
       return;
@@ -110,7 +140,7 @@ function handleChat(
   res: ServerResponse,
   options: MockOptions,
   stats: MockStats,
-  chunks: readonly Buffer[],
+  chunks: SseChunkSet,
 ): void {
   const parts: Buffer[] = [];
   req.on('data', (part: Buffer) => parts.push(part));
@@ -118,7 +148,12 @@ function handleChat(
     const body = parts.length === 1 ? (parts[0] ?? Buffer.alloc(0)) : Buffer.concat(parts);
     if (body.includes(MAPPED_MARKER)) stats.mappedModel += 1;
     if (body.includes(STREAM_MARKER)) {
-      streamChunks(res, options, stats, chunks);
+      if (body.includes(USAGE_MARKER)) {
+        stats.usageStreams += 1;
+        streamChunks(res, options, stats, chunks.withUsage, chunks.usage);
+      } else {
+        streamChunks(res, options, stats, chunks.plain, undefined);
+      }
     } else {
       res.writeHead(200, COMPLETION_HEADERS);
       res.end(COMPLETION_BODY);
@@ -138,7 +173,11 @@ function handleUpload(req: IncomingMessage, res: ServerResponse, stats: MockStat
 }
 
 function createHandler(options: MockOptions, state: { stats: MockStats }) {
-  const chunks = Array.from({ length: options.chunks }, (_, i) => Buffer.from(createSseChunk(i)));
+  const chunks: SseChunkSet = {
+    plain: Array.from({ length: options.chunks }, (_, i) => Buffer.from(createSseChunk(i))),
+    withUsage: Array.from({ length: options.chunks }, (_, i) => Buffer.from(createSseChunk(i, true))),
+    usage: Buffer.from(createSseUsageChunk(options.chunks)),
+  };
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     if (url === '/__bench/stats') return sendJson(res, 200, JSON.stringify(state.stats));

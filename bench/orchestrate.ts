@@ -33,10 +33,12 @@ async function runOne(
   const noisy = foreign >= QUIET_THRESHOLD_PCT ? ` (machine busy: other processes at ${Math.round(foreign)}% CPU)` : '';
   process.stderr.write(`${label} …${noisy}\n`);
   let running: RunningTarget | undefined;
+  const startedAt = performance.now();
   try {
     running = await target.start(ctx);
     const values = await scenarioCase.run(ctx, running);
-    process.stderr.write(`${label}: ${summarizeValues(values)}\n`);
+    const seconds = ((performance.now() - startedAt) / 1_000).toFixed(1);
+    process.stderr.write(`${label}: ${summarizeValues(values)} (${seconds} s)\n`);
     return { caseKey: scenarioCase.key, target: target.name, rep, values };
   } catch (error) {
     const message = describeError(error);

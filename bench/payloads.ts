@@ -53,20 +53,48 @@ export const COMPLETION_BODY = Buffer.from(
   }),
 );
 
-export function createSseChunk(index: number): string {
+/**
+ * One streamed chunk. With `usageField` the chunk ends in `"usage":null`, as OpenAI's chunks do
+ * when the request asked for `stream_options.include_usage` (a relay that asked for it on the
+ * client's behalf must cut it out again).
+ */
+export function createSseChunk(index: number, usageField = false): string {
   const chunk = {
     id: 'chatcmpl-bench-stream',
     object: 'chat.completion.chunk',
     created: 1_700_000_000,
     model: MAPPED_MODEL,
     choices: [{ index: 0, delta: { content: `tok${index} ` }, finish_reason: null }],
+    ...(usageField ? { usage: null } : {}),
+  };
+  return `data: ${JSON.stringify(chunk)}\n\n`;
+}
+
+/** What the mock looks for in a request body to add the usage chunk (the relay writes it so). */
+export const INCLUDE_USAGE_MARKER = '"include_usage":true';
+
+/** OpenAI's extra last chunk for `include_usage`: no choices, the stream's usage. */
+export function createSseUsageChunk(chunks: number): string {
+  const chunk = {
+    id: 'chatcmpl-bench-stream',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: MAPPED_MODEL,
+    choices: [],
+    usage: {
+      prompt_tokens: 48,
+      completion_tokens: chunks,
+      total_tokens: 48 + chunks,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
+    },
   };
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }
 
 export const SSE_DONE = 'data: [DONE]\n\n';
 
-/** The exact bytes a client must receive for one stream of `chunks` chunks. */
+/** The exact bytes a client must receive for one stream of `chunks` chunks (it never asks for usage). */
 export function createExpectedSseBody(chunks: number): Buffer {
   const parts: string[] = [];
   for (let i = 0; i < chunks; i += 1) parts.push(createSseChunk(i));

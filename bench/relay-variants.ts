@@ -5,19 +5,20 @@
  *
  * Adding a variant is one entry in RELAY_VARIANTS below. The overlay maps top-level config keys to
  * their new value: a key replaces the base's section whole, `null` removes it. For example issue 5's
- * accounting variant would be:
+ * accounting variant (scenario G) is:
  *
  *   {
  *     name: 'relay-usage',
  *     description: 'accounting on: usage recorded to SQLite',
- *     overlay: ({ tempDir }) => ({ usage: { store: 'sqlite', path: `${tempDir}/usage.db` } }),
+ *     overlay: ({ tempDir }) => ({ usage: { database: join(tempDir, USAGE_DB_FILE), prices: {…} } }),
  *     upstreamKey: BACKEND_API_KEY,
+ *     usageDatabaseFile: USAGE_DB_FILE,
  *   },
  *
- * (with the `usage:` keys the relay's schema actually has), then a scenario with
- * `targets: ['relay', 'relay-usage']` and a goal in goals.ts. The name becomes a `--targets` value,
- * a column of the results table and a `<variant>/relay` ratio column.
+ * then a scenario with `targets: ['relay', 'relay-usage']` and a goal in goals.ts. The name becomes
+ * a `--targets` value, a column of the results table and a `<variant>/relay` ratio column.
  */
+import { join } from 'node:path';
 import { BACKEND_API_KEY, MAPPED_MODEL } from './payloads.js';
 
 /** Top-level config key → its replacement (`null`: the key is left out of the file). */
@@ -36,6 +37,8 @@ export interface RelayVariant {
   readonly overlay: (input: OverlayInput) => ConfigOverlay;
   /** The key the mock upstream must see in `Authorization: Bearer …` for the bench's chat request. */
   readonly upstreamKey: string;
+  /** The SQLite usage database the overlay writes, relative to `tempDir`; none when accounting is off. */
+  readonly usageDatabaseFile?: string;
 }
 
 /** relay-routed: 10 backends b0..b9, 5 model patterns each (50), the request's model matched last. */
@@ -76,6 +79,23 @@ function createRoutedOverlay(input: OverlayInput): ConfigOverlay {
   };
 }
 
+/** relay-usage: the usage database, in the relay process's own temp dir. */
+export const USAGE_DB_FILE = 'usage.db';
+
+/**
+ * Accounting on (issue 5): with `usage.database` set the relay reads every response's usage, asks
+ * backends for the usage of streams (`stream_options.include_usage`, `stream_usage` defaults to
+ * true) and strips what it added, prices the mapped model and writes records to SQLite in batches.
+ */
+function createUsageOverlay(input: OverlayInput): ConfigOverlay {
+  return {
+    usage: {
+      database: join(input.tempDir, USAGE_DB_FILE),
+      prices: { [MAPPED_MODEL]: { input: 10, output: 30 } },
+    },
+  };
+}
+
 export const RELAY_VARIANTS = [
   {
     name: 'relay',
@@ -90,6 +110,13 @@ export const RELAY_VARIANTS = [
       `request's model matched by b${ROUTED_LAST}'s last pattern), retry.max_attempts 3`,
     overlay: createRoutedOverlay,
     upstreamKey: createRoutedKey(ROUTED_LAST),
+  },
+  {
+    name: 'relay-usage',
+    description: `accounting on: \`usage.database\` (SQLite, ${USAGE_DB_FILE} in a temp dir) and a price for ${MAPPED_MODEL}`,
+    overlay: createUsageOverlay,
+    upstreamKey: BACKEND_API_KEY,
+    usageDatabaseFile: USAGE_DB_FILE,
   },
 ] as const satisfies readonly RelayVariant[];
 

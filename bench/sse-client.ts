@@ -25,6 +25,8 @@ export interface StreamOutcome {
   /** Request start → first body byte, ms (NaN if none arrived). */
   readonly firstChunkMs: number;
   readonly error: string | undefined;
+  /** The body carried a `"usage"` member: a usage chunk (or `"usage":null`) the client never asked for. */
+  readonly sawUsage: boolean;
 }
 
 export interface StreamRunResult {
@@ -33,6 +35,7 @@ export interface StreamRunResult {
 }
 
 const CHUNKED_END = '\r\n0\r\n\r\n';
+const USAGE_KEY = Buffer.from('"usage"');
 
 function serializeRequest(spec: StreamRunSpec, url: URL): Buffer {
   const body = Buffer.from(spec.body);
@@ -59,10 +62,13 @@ function openStream(url: URL, request: Buffer, expected: Buffer, live: Set<Socke
       settled = true;
       live.delete(socket);
       socket.destroy();
-      if (error !== undefined) return resolve({ intact: false, firstChunkMs, error });
-      const decoded = decodeHttpResponse(Buffer.concat(parts, received));
+      const raw = Buffer.concat(parts, received);
+      if (error !== undefined) return resolve({ intact: false, firstChunkMs, error, sawUsage: raw.includes(USAGE_KEY) });
+      const decoded = decodeHttpResponse(raw);
       const intact = decoded.status === 200 && decoded.body.equals(expected);
-      resolve({ intact, firstChunkMs, error: intact ? undefined : `status ${decoded.status} or bytes differ` });
+      const sawUsage = decoded.body.includes(USAGE_KEY);
+      const problem = sawUsage ? 'a usage chunk the client did not ask for' : `status ${decoded.status} or bytes differ`;
+      resolve({ intact, firstChunkMs, error: intact ? undefined : problem, sawUsage });
     };
     socket.setNoDelay(true);
     socket.on('data', (part: Buffer) => {

@@ -30,6 +30,9 @@ export interface RunningTarget {
   readonly startupMs: number;
   /** The proxy's process tree now; empty for direct. */
   readProxyPids(): number[];
+  /** The SQLite usage database of a relay variant with accounting on (relay-usage), else undefined. */
+  readonly usageDatabase: string | undefined;
+  /** Ends the process (the relay flushes its usage records first); later calls do nothing. */
   stop(): Promise<void>;
 }
 
@@ -55,6 +58,7 @@ async function startProcessTarget(
   name: TargetName,
   port: number,
   spawnTarget: () => ChildHandle,
+  usageDatabase?: string,
 ): Promise<RunningTarget> {
   const startedAt = performance.now();
   const handle = spawnTarget();
@@ -73,6 +77,7 @@ async function startProcessTarget(
     baseUrl: `http://127.0.0.1:${port}`,
     startupMs,
     readProxyPids: () => readTreePids(handle.pid),
+    usageDatabase,
     stop: () => ctx.registry.stop(handle),
   };
 }
@@ -87,6 +92,7 @@ function createDirectTarget(): Target {
         baseUrl: ctx.mock.baseUrl,
         startupMs: 0,
         readProxyPids: () => [],
+        usageDatabase: undefined,
         stop: () => Promise.resolve(),
       }),
   };
@@ -135,6 +141,7 @@ function createRelayTarget(
       const overlay = variant.overlay({ upstreamBaseUrl: ctx.mock.baseUrl, tempDir: dir });
       writeFileSync(configPath, renderRelayConfig({ port, upstreamPort: ctx.mock.port, overlay }));
       const command = expandRelayCommand(template, configPath, port);
+      const usageDatabase = variant.usageDatabaseFile === undefined ? undefined : join(dir, variant.usageDatabaseFile);
       return startProcessTarget(ctx, variant.name, port, () =>
         ctx.registry.spawn({
           name: variant.name,
@@ -145,6 +152,7 @@ function createRelayTarget(
           cwd: ctx.rootDir,
           logPath: join(dir, 'relay.log'),
         }),
+        usageDatabase,
       );
     },
   };

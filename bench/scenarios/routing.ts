@@ -9,11 +9,19 @@
 import type { BenchContext } from '../context.js';
 import { findRelayVariant } from '../relay-variants.js';
 import type { RunningTarget } from '../targets.js';
-import { defineMetric, defineUsageMetrics, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
-import { measureWrkThroughput, shareOfRequests } from './throughput.js';
+import {
+  defineMetric,
+  defineUsageMetrics,
+  toUsageValues,
+  type MetricDef,
+  type MetricValues,
+  type PairedRatioDef,
+  type ScenarioCase,
+} from './scenario.js';
+import { measureWrkThroughput, shareOfRequests, type WrkThroughput } from './throughput.js';
 
-async function measureRouting(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
-  const run = await measureWrkThroughput(ctx, target);
+/** F's numbers from one wrk measurement (shared with G when both run: scenarios/variants.ts). */
+export function toRoutingValues(target: RunningTarget, run: WrkThroughput): MetricValues {
   const upstreamKey = findRelayVariant(target.name)?.upstreamKey;
   const keyCount = upstreamKey === undefined ? 0 : (run.stats.keys[upstreamKey] ?? 0);
   return {
@@ -27,6 +35,50 @@ async function measureRouting(ctx: BenchContext, target: RunningTarget): Promise
   };
 }
 
+async function measureRouting(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
+  return toRoutingValues(target, await measureWrkThroughput(ctx, target));
+}
+
+export function defineRoutingMetrics(): MetricDef[] {
+  return [
+    defineMetric('f.rps', 'F throughput (req/s)', 0),
+    defineMetric('f.cpu_us_per_req', 'F proxy CPU per request (µs)', 1),
+    defineMetric('f.capacity_rps', 'F CPU-bound capacity = 1 s ÷ CPU per request (req/s)', 0),
+    defineMetric('f.errors', 'F errors (non-2xx + socket; worst rep)', 0, { combine: 'max', ratios: false }),
+    defineMetric('f.upstream_key_pct', "F upstream saw the target's key (relay: sk-bench-key, routed: b9's) (%)", 0, {
+      combine: 'min',
+      ratios: false,
+    }),
+    defineMetric('f.model_mapped_pct', 'F upstream saw mapped model (%)', 0, { combine: 'min', ratios: false }),
+    ...defineUsageMetrics('f', 'F'),
+    defineMetric('f.rps_ratio', 'F throughput relay-routed ÷ relay, paired per repetition (median)', 3, {
+      ratios: false,
+    }),
+    defineMetric('f.cpu_ratio', 'F CPU per request relay-routed ÷ relay, paired per repetition (median)', 3, {
+      ratios: false,
+    }),
+  ];
+}
+
+export function defineRoutingPairs(): PairedRatioDef[] {
+  return [
+    {
+      key: 'f.rps_ratio',
+      label: 'F throughput relay-routed ÷ relay',
+      of: 'f.rps',
+      numerator: 'relay-routed',
+      denominator: 'relay',
+    },
+    {
+      key: 'f.cpu_ratio',
+      label: 'F CPU per request relay-routed ÷ relay',
+      of: 'f.cpu_us_per_req',
+      numerator: 'relay-routed',
+      denominator: 'relay',
+    },
+  ];
+}
+
 export function createRoutingCase(connections: number): ScenarioCase {
   return {
     id: 'F',
@@ -35,40 +87,8 @@ export function createRoutingCase(connections: number): ScenarioCase {
       `F: routing cost, A's load (${connections} connections, wrk): ` +
       'relay vs relay-routed (10 backends, 50 patterns)',
     targets: ['relay', 'relay-routed'],
-    metrics: [
-      defineMetric('f.rps', 'F throughput (req/s)', 0),
-      defineMetric('f.cpu_us_per_req', 'F proxy CPU per request (µs)', 1),
-      defineMetric('f.capacity_rps', 'F CPU-bound capacity = 1 s ÷ CPU per request (req/s)', 0),
-      defineMetric('f.errors', 'F errors (non-2xx + socket; worst rep)', 0, { combine: 'max', ratios: false }),
-      defineMetric('f.upstream_key_pct', "F upstream saw the target's key (relay: sk-bench-key, routed: b9's) (%)", 0, {
-        combine: 'min',
-        ratios: false,
-      }),
-      defineMetric('f.model_mapped_pct', 'F upstream saw mapped model (%)', 0, { combine: 'min', ratios: false }),
-      ...defineUsageMetrics('f', 'F'),
-      defineMetric('f.rps_ratio', 'F throughput relay-routed ÷ relay, paired per repetition (median)', 3, {
-        ratios: false,
-      }),
-      defineMetric('f.cpu_ratio', 'F CPU per request relay-routed ÷ relay, paired per repetition (median)', 3, {
-        ratios: false,
-      }),
-    ],
-    pairedRatios: [
-      {
-        key: 'f.rps_ratio',
-        label: 'F throughput relay-routed ÷ relay',
-        of: 'f.rps',
-        numerator: 'relay-routed',
-        denominator: 'relay',
-      },
-      {
-        key: 'f.cpu_ratio',
-        label: 'F CPU per request relay-routed ÷ relay',
-        of: 'f.cpu_us_per_req',
-        numerator: 'relay-routed',
-        denominator: 'relay',
-      },
-    ],
+    metrics: defineRoutingMetrics(),
+    pairedRatios: defineRoutingPairs(),
     run: measureRouting,
   };
 }

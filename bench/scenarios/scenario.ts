@@ -19,13 +19,16 @@ export interface MetricDef {
 }
 
 /**
- * A ratio between two targets of a case taken per repetition (the two run back to back, so they
- * share the machine's state), then combined as the median over repetitions: steadier than the
- * ratio of the two medians on a noisy machine. Reported in the numerator's column under `key`.
+ * A ratio (or, with `kind: 'difference'`, a difference) between two targets of a case taken per
+ * repetition (the two run back to back, so they share the machine's state), then combined as the
+ * median over repetitions: steadier than the ratio of the two medians on a noisy machine. Reported
+ * in the numerator's column under `key`.
  */
 export interface PairedRatioDef {
   readonly key: string;
   readonly label: string;
+  /** numerator ÷ denominator (the default) or numerator − denominator. */
+  readonly kind?: 'ratio' | 'difference';
   /** The metric both targets report, e.g. 'f.rps'. */
   readonly of: string;
   readonly numerator: TargetName;

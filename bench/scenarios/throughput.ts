@@ -16,6 +16,9 @@ export interface WrkThroughput {
   /** Proxy CPU µs per request; NaN for direct (no proxy process). */
   readonly cpuUsPerRequest: number;
   readonly errors: number;
+  /** Requests the measured run completed, and those of the warm-up before it (same process). */
+  readonly requests: number;
+  readonly warmupRequests: number;
   /** What the mock saw during the measured run (the warm-up excluded). */
   readonly stats: MockStats;
   readonly usage: MachineUsage;
@@ -25,7 +28,7 @@ export interface WrkThroughput {
 export async function measureWrkThroughput(ctx: BenchContext, target: RunningTarget): Promise<WrkThroughput> {
   const script = writeWrkScript(ctx.tempDir);
   const url = `${target.baseUrl}/v1/chat/completions`;
-  await runWrk(ctx, url, script, ctx.options.warmupSeconds);
+  const warmup = await runWrk(ctx, url, script, ctx.options.warmupSeconds);
   await ctx.mock.resetStats();
   const pids = target.readProxyPids();
   const watched = [...pids, ctx.mock.readCpuPid()];
@@ -37,7 +40,15 @@ export async function measureWrkThroughput(ctx: BenchContext, target: RunningTar
   const stats = await ctx.mock.readStats();
   const cpuUsPerRequest =
     pids.length === 0 || result.requests === 0 ? Number.NaN : (cpuSeconds / result.requests) * 1e6;
-  return { rps: result.rps, cpuUsPerRequest, errors: result.errors, stats, usage };
+  return {
+    rps: result.rps,
+    cpuUsPerRequest,
+    errors: result.errors,
+    requests: result.requests,
+    warmupRequests: warmup.requests,
+    stats,
+    usage,
+  };
 }
 
 /** Percentage of the requests the mock saw that `count` of them make. */
