@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createClientKeyCheck } from '../auth/client-keys.js';
 import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import { toUsageJson, toUsageQuery } from '../usage/command.js';
@@ -15,12 +15,17 @@ export function isAdminPath(url: string): boolean {
   return url === '/admin' || url.startsWith('/admin/') || url.startsWith('/admin?');
 }
 
+/** The admin key, compared like a client key (constant time), and only as `Authorization: Bearer`. */
 export function createAdminCheck(key: string): ((req: IncomingMessage) => boolean) | undefined {
   if (key === '') return undefined;
-  const digest = sha256(key);
+  const check = createClientKeyCheck([{ name: 'admin', key }]);
   return (req) => {
-    const m = /^\s*bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    return m !== null && timingSafeEqual(sha256(m[1] as string), digest);
+    try {
+      check({ authorization: req.headers.authorization });
+      return true;
+    } catch {
+      return false;
+    }
   };
 }
 
@@ -43,8 +48,4 @@ export async function answerAdmin(ctx: RelayContext, req: IncomingMessage, res: 
   await store.flush().catch(() => undefined);
   const rows = await store.query(query);
   sendJson(res, 200, toUsageJson(rows, query), [...ex.baseHeaders, 'cache-control', 'no-store', 'server-timing', ex.serverTiming()], req.method === 'HEAD');
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }

@@ -3,6 +3,7 @@ import { RelayError } from '../errors.js';
 import type { Exchange } from '../http/exchange.js';
 import { sendJson } from '../http/respond.js';
 import type { ModelCatalog } from '../models/catalog.js';
+import { modelNotFound } from '../routing/route.js';
 
 const MODELS_PREFIX = '/models/';
 
@@ -29,7 +30,7 @@ export async function answerModels(catalog: ModelCatalog, res: ServerResponse, e
   }
   ex.asked = id;
   const entry = await catalog.get(id);
-  if (entry === undefined) throw new RelayError('model_not_found', `The model \`${id}\` does not exist or no backend of this relay serves it.`, { param: 'model' });
+  if (entry === undefined) throw modelNotFound(id);
   if (ex.clientGone) return;
   sendJson(res, 200, JSON.stringify(entry), headers(), head);
 }

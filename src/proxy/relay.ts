@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RelayContext } from '../context.js';
-import { RelayError } from '../errors.js';
 import type { Exchange } from '../http/exchange.js';
-import type { Tier } from '../routing/table.js';
+import { routeRequest } from '../routing/route.js';
 import { RequestUsage } from '../usage/accounting.js';
 import { requestStreamUsage } from '../usage/stream-options.js';
 import { admit } from './admission.js';
@@ -44,7 +43,7 @@ export async function relay(ctx: RelayContext, req: IncomingMessage, res: Server
   if (Buffer.isBuffer(prepared.body)) ex.bytesIn = prepared.body.length;
   else if (prepared.contentLength !== undefined) ex.bytesIn = prepared.contentLength;
 
-  const tiers = route(ctx, ex.sent, target.apiPath);
+  const tiers = routeRequest(ctx.routes, ex.sent, target.apiPath);
   const json = Buffer.isBuffer(prepared.body) ? prepared.body : null;
   await admit(ctx, ex, json, json !== null);
   // Streamed chat completions report their usage only when asked: the relay asks (and hides the answer).
@@ -60,10 +59,3 @@ export async function relay(ctx: RelayContext, req: IncomingMessage, res: Server
 
 const STREAM_USAGE_PATHS: ReadonlySet<string> = new Set(['/chat/completions', '/completions']);
 
-/** The backends that may serve the request: by its model, or for a request naming none, by its path. */
-function route(ctx: RelayContext, model: string | undefined, apiPath: string): readonly Tier[] {
-  if (model === undefined || !ctx.routes.needsModel) return ctx.routes.forPath(apiPath);
-  const tiers = ctx.routes.forModel(model);
-  if (tiers === undefined) throw new RelayError('model_not_found', `The model \`${model}\` does not exist or no backend of this relay serves it.`, { param: 'model' });
-  return tiers;
-}

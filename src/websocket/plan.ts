@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isModelAllowed, type ClientGrant, type ClientKeyCheck } from '../auth/client-keys.js';
 import { modelNotAllowed } from '../proxy/admission.js';
 import type { RelayContext } from '../context.js';
-import { RelayError } from '../errors.js';
+import { routeRequest } from '../routing/route.js';
 import { toClientHeaders, type RequestHeaderPolicy } from '../proxy/headers.js';
 import { withQuery, type Backend } from '../upstream/backend.js';
 import { parseTarget } from '../proxy/target.js';
@@ -62,13 +62,7 @@ export function planUpstream(ctx: RelayContext, req: IncomingMessage, session: W
 
 /** Where a session goes: routed like an HTTP request (by the query's model, else by path), one try. */
 function chooseBackend(ctx: RelayContext, model: string | undefined, apiPath: string): { backend: Backend; key: number } {
-  let tiers = ctx.routes.forPath(apiPath);
-  if (model !== undefined && ctx.routes.needsModel) {
-    const byModel = ctx.routes.forModel(model);
-    if (byModel === undefined) throw new RelayError('model_not_found', `The model \`${model}\` does not exist or no backend of this relay serves it.`, { param: 'model' });
-    tiers = byModel;
-  }
-  const choice = ctx.balancer.pick(tiers, new Set());
+  const choice = ctx.balancer.pick(routeRequest(ctx.routes, model, apiPath), new Set());
   const backend = ctx.backends[choice?.backend ?? 0] as Backend;
   return { backend, key: choice?.key ?? 0 };
 }
