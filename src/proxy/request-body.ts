@@ -39,7 +39,8 @@ export interface BodyOptions {
   readonly spoolAbove: number;
 }
 
-const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
+/** `application/json` and `application/…+json`, in either direction. */
+export const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
 const LOOSE_TYPE = /^(?:application\/x-www-form-urlencoded|text\/plain)\b/i;
 const MULTIPART_TYPE = /^multipart\/form-data\b/i;
 

@@ -8,6 +8,7 @@ import type { UpstreamCall } from '../upstream/call.js';
 import { classifyUpstreamError } from '../upstream/classify.js';
 import { isEventStream, toClientHeaders } from './headers.js';
 import { rewriteJsonModel } from './model-rewrite.js';
+import { JSON_TYPE } from './request-body.js';
 import { SseModelRewriter } from './sse-model.js';
 
 /** When echo_alias is on and the name changed: the response says the name the client asked for. */
@@ -15,8 +16,6 @@ export interface EchoAlias {
   readonly asked: string;
   readonly sent: string;
 }
-
-const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
 
 /**
  * Sends the backend's response on: status, headers and body verbatim (hop-by-hop removed, the
