@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { usageFromJson } from './extract.js';
 import type { CostFunction } from './prices.js';
 import type { UsageFigures, UsageRecord } from './record.js';
+import { isoTimeOf } from './iso-time.js';
 import { SseUsageTap } from './sse-usage.js';
 import type { UsageStore } from './store.js';
 
@@ -62,18 +63,25 @@ export class RequestUsage {
 
   /** Reads a non-streamed JSON body's usage as it passes, without holding it back: call with each chunk, then null. */
   watchJson(): (chunk: Buffer | null) => void {
-    let chunks: Buffer[] | undefined = [];
+    // Most bodies arrive in one chunk: an array is made only for a second one.
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
     let size = 0;
+    let kept = true;
     return (chunk) => {
-      if (chunks === undefined) return;
+      if (!kept) return;
       if (chunk === null) {
-        this.#figures = usageFromJson(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
-        chunks = undefined;
+        kept = false;
+        if (first !== undefined) this.#figures = usageFromJson(more === undefined ? first : Buffer.concat([first, ...more], size));
+        first = more = undefined;
         return;
       }
       size += chunk.length;
-      if (size > JSON_LIMIT) chunks = undefined;
-      else chunks.push(chunk);
+      if (size > JSON_LIMIT) {
+        kept = false;
+        first = more = undefined;
+      } else if (first === undefined) first = chunk;
+      else (more ??= []).push(chunk);
     };
   }
 
@@ -97,7 +105,7 @@ export class RequestUsage {
     if (service.store === undefined) return;
     const firstToken = this.#tap?.firstTokenAt ?? (facts.headWritten > 0 ? facts.headWritten : undefined);
     const record: UsageRecord = {
-      time: new Date(Date.now() - (facts.end - facts.start)).toISOString(),
+      time: isoTimeOf(Date.now() - (facts.end - facts.start)),
       request_id: facts.requestId,
       key_name: facts.grant?.name ?? null,
       endpoint: facts.endpoint,

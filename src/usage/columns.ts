@@ -31,7 +31,15 @@ export type UsageColumn = (typeof USAGE_COLUMNS)[number];
 export type ColumnValue = string | number | boolean | null;
 
 export function toColumnValues(r: UsageRecord): ColumnValue[] {
-  return [
+  return appendColumnValues([], r, false);
+}
+
+/**
+ * Appends a record's column values to `out` (a multi-row INSERT's parameters), booleans as 0/1 when
+ * `booleansAsIntegers` (SQLite has no boolean). No array per row: this runs for every request.
+ */
+export function appendColumnValues<T extends ColumnValue[]>(out: T, r: UsageRecord, booleansAsIntegers: boolean): T {
+  out.push(
     toIsoTime(r.time),
     String(r.request_id),
     optionalText(r.key_name),
@@ -48,9 +56,12 @@ export function toColumnValues(r: UsageRecord): ColumnValue[] {
     optionalNumber(r.ttft_ms),
     optionalNumber(r.duration_ms) ?? 0,
     optionalNumber(r.cost),
-    r.stream === true,
-    r.aborted === true,
-  ];
+  );
+  const stream = r.stream === true;
+  const aborted = r.aborted === true;
+  if (booleansAsIntegers) out.push(stream ? 1 : 0, aborted ? 1 : 0);
+  else out.push(stream, aborted);
+  return out;
 }
 
 /** One group's sums as both databases return them (a SUM over no tokens is NULL). */

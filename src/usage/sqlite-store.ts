@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { loadDriver } from '../drivers.js';
-import { groupExpression, groupOrder, toColumnValues, toUsageRow, USAGE_COLUMNS, type GroupSums } from './columns.js';
+import { appendColumnValues, groupExpression, groupOrder, toUsageRow, USAGE_COLUMNS, type ColumnValue, type GroupSums } from './columns.js';
 import type { UsageRecord } from './record.js';
 import type { UsageQuery, UsageRow } from './report.js';
 import type { StoreBackend } from './store.js';
@@ -65,11 +65,11 @@ export function createSqliteBackend(path: string): StoreBackend {
       const insertMany = db.transaction((records: readonly UsageRecord[]) => {
         let i = 0;
         for (; i + ROWS_PER_INSERT <= records.length; i += ROWS_PER_INSERT) {
-          const values: (string | number | null)[] = [];
-          for (let j = i; j < i + ROWS_PER_INSERT; j++) pushSqlite(values, toColumnValues(records[j] as UsageRecord));
+          const values: ColumnValue[] = [];
+          for (let j = i; j < i + ROWS_PER_INSERT; j++) appendColumnValues(values, records[j] as UsageRecord, true);
           insertBlock.run(values);
         }
-        for (; i < records.length; i++) insertOne.run(pushSqlite([], toColumnValues(records[i] as UsageRecord)));
+        for (; i < records.length; i++) insertOne.run(appendColumnValues([], records[i] as UsageRecord, true));
       });
       open = { db, insertMany };
       return open;
@@ -121,10 +121,4 @@ export function createSqliteBackend(path: string): StoreBackend {
       reset();
     },
   };
-}
-
-/** Appends a row's values, booleans as 0/1 (SQLite has no boolean). */
-function pushSqlite(out: (string | number | null)[], values: readonly (string | number | boolean | null)[]): (string | number | null)[] {
-  for (const v of values) out.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
-  return out;
 }
