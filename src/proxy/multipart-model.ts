@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { RelayError } from '../errors.js';
+import { noteBodyBytes } from '../memory/young-gc.js';
 import type { ModelResolver } from './model-policy.js';
 
 /**
@@ -36,6 +37,7 @@ export class MultipartModelRewriter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    noteBodyBytes(chunk.length);
     try {
       this.#consume(this.#join(chunk));
       callback();

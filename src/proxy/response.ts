@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
 import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
@@ -65,23 +66,85 @@ function clientHeaderOptions(ctx: RelayContext, dropLength: boolean) {
 
 /** The backend's body → res, chunk by chunk: a full client buffer pauses the backend until 'drain'. */
 function pumpDirect(up: UpstreamCall, res: ServerResponse, ex: Exchange, watch: ((chunk: Buffer | null) => void) | undefined, tap: ChunkTap | undefined): void {
+  const out = new ChunkWriter(res);
   up.attach({
     write(chunk) {
       if (res.destroyed) return false;
       watch?.(chunk);
-      const out = tap === undefined ? chunk : tap.process(chunk);
-      if (out === undefined || res.write(out)) return true;
-      res.once('drain', up.resume);
+      const piece = tap === undefined ? chunk : tap.process(chunk);
+      if (piece === undefined || out.write(piece)) return true;
+      out.onDrain(up.resume);
       return false;
     },
     end() {
       watch?.(null);
       const rest = tap?.finish();
-      if (rest !== undefined) res.write(rest);
+      if (rest !== undefined) out.write(rest);
       res.end();
     },
     error: (err) => breakOff(err, res, ex),
   });
+}
+
+/** Above this, a chunk is written as its own buffer (no copy) between the framing pieces. */
+const COPY_LIMIT = 16 * 1024;
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * Writes a chunked response body (issue 3, scenario C). The first chunk goes through `res.write`,
+ * which sends the head with it. After that, when Node frames the body as chunked and the socket is
+ * the response's own, each chunk is framed here and written to the socket as one buffer: one
+ * write per chunk instead of `res.write`'s four buffered writes, cork and next-tick uncork, which
+ * is most of what a streamed token costs the relay. The end (`res.end()`, the `0` chunk) and
+ * anything else still go through `res`, after these bytes. A body with a length, an HTTP/1.0
+ * client and a response still queued behind another (pipelining) keep `res.write` throughout.
+ */
+export class ChunkWriter {
+  readonly #res: ServerResponse;
+  #socket: Socket | null = null;
+  #started = false;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  write(chunk: Buffer): boolean {
+    if (chunk.length === 0) return true;
+    const socket = this.#socket;
+    if (socket === null) {
+      const ok = this.#res.write(chunk);
+      if (!this.#started) {
+        this.#started = true;
+        const own = this.#res.socket;
+        if (this.#res.chunkedEncoding && own !== null && own.writable) this.#socket = own;
+      }
+      return ok;
+    }
+    if (socket.destroyed) return false;
+    const size = chunk.length.toString(16);
+    if (chunk.length > COPY_LIMIT) {
+      socket.cork();
+      socket.write(`${size}\r\n`, 'latin1');
+      socket.write(chunk);
+      const ok = socket.write(CRLF);
+      socket.uncork();
+      return ok;
+    }
+    const framed = Buffer.allocUnsafe(size.length + chunk.length + 4);
+    let at = framed.write(size, 0, 'latin1');
+    framed[at++] = 13;
+    framed[at++] = 10;
+    at += chunk.copy(framed, at);
+    framed[at++] = 13;
+    framed[at] = 10;
+    return socket.write(framed);
+  }
+
+  /** Calls `resume` once the client's side can take more (after `write` returned false). */
+  onDrain(resume: () => void): void {
+    if (this.#socket !== null) this.#socket.once('drain', resume);
+    else this.#res.once('drain', resume);
+  }
 }
 
 /** Edits a body chunk by chunk as it passes (the SSE usage tap). */

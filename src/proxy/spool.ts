@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { RelayError } from '../errors.js';
+import { noteBodyBytes } from '../memory/young-gc.js';
 
 /**
  * A request body kept so that it can be sent again (a retry on another backend or key). Up to
@@ -50,6 +51,7 @@ export class SpoolWriter extends Writable {
       callback();
       return;
     }
+    noteBodyBytes(chunk.length);
     this.#toFile(chunk).then(() => callback(), callback);
   }
 
