@@ -53,7 +53,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --targets LIST        subset of ${TARGET_NAMES.join(',')} (default all;
                         relay-* are config variants of relay, used by F and G)
   --relay-cmd CMD       relay command; {config} and {port} are substituted
-                        (default "node ${BUNDLE_PATH} -c {config}" when built, else
+                        (default "node <its shebang flags> ${BUNDLE_PATH} -c {config}" when built, else
                         "node ${TSC_ENTRY_PATH} -c {config}"; env BENCH_RELAY_CMD)
   --duration S          scenario A, F and G measuring seconds (default 8, quick 4)
   --requests N          scenario B sequential requests (default 3000, quick 1000)

@@ -1,9 +1,10 @@
 /**
  * Which relay the bench starts. An explicit --relay-cmd / BENCH_RELAY_CMD wins; otherwise the
- * shipped bundle (dist/relay-bartender.mjs, what `npm start` and the bin run) when it exists,
+ * shipped bundle (dist/relay-bartender.mjs, what `npm start` and the bin run, with the node flags
+ * of its shebang) when it exists,
  * else the tsc output dist/src/main.js (which `npm run bench` itself compiles).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BUNDLE_PATH = 'dist/relay-bartender.mjs';
@@ -31,6 +32,20 @@ function readNewestMtimeMs(dir: string): number {
   return newest;
 }
 
+/**
+ * The node flags in the bundle's shebang (`#!/usr/bin/env -S node --flag …`): the bench runs the
+ * relay as the bin does. Pure; '' for a plain `#!/usr/bin/env node` or no shebang.
+ */
+export function readShebangFlags(firstLine: string): string {
+  const match = /^#!\S*env\s+(?:-S\s+)?node((?:\s+-\S+)*)\s*$/.exec(firstLine);
+  return match?.[1]?.trim() ?? '';
+}
+
+function bundleNodeFlags(bundle: string): string {
+  const head = readFileSync(bundle, 'utf8').slice(0, 200);
+  return readShebangFlags(head.split('\n', 1)[0] ?? '');
+}
+
 export function resolveRelayCommand(rootDir: string, explicit: string | undefined): RelayCommand {
   if (explicit !== undefined) {
     const template = explicit.includes('{config}') ? explicit : `${explicit} -c {config}`;
@@ -43,7 +58,8 @@ export function resolveRelayCommand(rootDir: string, explicit: string | undefine
     const notes = stale
       ? [`${BUNDLE_PATH} is older than src/: the relay measured may not be the current code (run \`npm run build\`).`]
       : [];
-    return { template: `node ${BUNDLE_PATH} -c {config}`, skipNote: undefined, notes };
+    const flags = bundleNodeFlags(bundle);
+    return { template: `node ${flags === '' ? '' : `${flags} `}${BUNDLE_PATH} -c {config}`, skipNote: undefined, notes };
   }
   if (existsSync(join(rootDir, TSC_ENTRY_PATH))) {
     return { template: `node ${TSC_ENTRY_PATH} -c {config}`, skipNote: undefined, notes: [] };
