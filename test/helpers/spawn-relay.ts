@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +16,16 @@ export interface SpawnedRelay {
   exited: Promise<number | null>;
 }
 
-/** Writes `yaml` to a temp file and returns its path. */
+/** Temp directories of this test file, removed when its process exits. */
+const tempDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes `yaml` to a temp file (removed when the test process exits) and returns its path. */
 export function writeConfig(yaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'relay-test-'));
+  tempDirs.push(dir);
   const file = join(dir, 'config.yaml');
   writeFileSync(file, yaml);
   return file;
