@@ -3,6 +3,10 @@ import { CLIENT_KEY_BUDGET_FIELDS, CLIENT_KEY_FIELDS, clientKeysSchema } from '.
 import { priceTableSchema } from '../usage/prices.js';
 import { DEFAULTS } from './defaults.js';
 
+// The config is validated once, at start: zod's compiled fast path (new Function per object
+// schema) costs more to build than it saves on one parse (start-up time, issue 3).
+z.config({ jitless: true });
+
 /**
  * The config schema. Types mirror the YAML keys verbatim (base_url, connect_timeout) so a key in the
  * README greps straight to the code. YAML's empty value (`api_key:`) is null: it means "default".
