@@ -41,7 +41,12 @@ export class UpstreamCall {
   }
 
   get headers(): IncomingHttpHeaders {
-    return (this.#headers ??= parseHeaders(this.#rawHeaders));
+    if (this.#headers === undefined) {
+      this.#headers = parseHeaders(this.#rawHeaders);
+      // The raw name/value Buffers are not needed again; a stream can stay open for minutes.
+      this.#rawHeaders = [];
+    }
+    return this.#headers;
   }
 
   /** Gives up on the request (the client left, or the answer is not wanted). */
