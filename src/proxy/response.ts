@@ -94,8 +94,8 @@ const CRLF = Buffer.from('\r\n');
  * Writes a chunked response body (issue 3, scenario C). The first chunk goes through `res.write`,
  * which sends the head with it. After that, when Node frames the body as chunked and the socket is
  * the response's own, each chunk is framed here and written to the socket as one buffer: one
- * write per chunk instead of `res.write`'s four buffered writes, cork and next-tick uncork, which
- * is most of what a streamed token costs the relay. The end (`res.end()`, the `0` chunk) and
+ * write per chunk instead of `res.write`'s four buffered writes, cork and next-tick uncork (about
+ * 3 µs of JavaScript per chunk; the write syscall itself, about 8 µs, remains). The end (`res.end()`, the `0` chunk) and
  * anything else still go through `res`, after these bytes. A body with a length, an HTTP/1.0
  * client and a response still queued behind another (pipelining) keep `res.write` throughout.
  */

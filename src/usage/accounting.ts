@@ -2,9 +2,9 @@ import type { ClientGrant } from '../auth/client-keys.js';
 import type { Admitted, Limiter } from '../limits/types.js';
 import type { Logger } from '../log.js';
 import { usageFromJson } from './extract.js';
+import { isoTimeOf } from './iso-time.js';
 import type { CostFunction } from './prices.js';
 import type { UsageFigures, UsageRecord } from './record.js';
-import { isoTimeOf } from './iso-time.js';
 import { SseUsageTap } from './sse-usage.js';
 import type { UsageStore } from './store.js';
 
