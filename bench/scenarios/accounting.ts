@@ -20,6 +20,7 @@ import { countUsageRows } from '../usage-db.js';
 import { computeCpuPerThousandChunks, measureStreams } from './fanout.js';
 import {
   defineMetric,
+  definePairedThroughput,
   defineUsageMetrics,
   toUsageValues,
   type MetricDef,
@@ -28,6 +29,9 @@ import {
   type ScenarioCase,
 } from './scenario.js';
 import { measureWrkThroughput, shareOfRequests, type WrkThroughput } from './throughput.js';
+
+/** G's paired ratios against the plain relay. */
+const PAIRED = definePairedThroughput('g', 'G', 'relay-usage');
 
 /** Streams in G-SSE: C's 200 case. */
 export const ACCOUNTING_STREAMS = 200;
@@ -85,26 +89,12 @@ export function defineAccountingMetrics(): MetricDef[] {
       ratios: false,
     }),
     ...defineUsageMetrics('g', 'G'),
-    defineMetric('g.rps_ratio', 'G throughput relay-usage ÷ relay, paired per repetition (median)', 3, {
-      ratios: false,
-    }),
-    defineMetric('g.cpu_ratio', 'G CPU per request relay-usage ÷ relay, paired per repetition (median)', 3, {
-      ratios: false,
-    }),
+    ...PAIRED.metrics,
   ];
 }
 
 export function defineAccountingPairs(): PairedRatioDef[] {
-  return [
-    { key: 'g.rps_ratio', label: 'G throughput relay-usage ÷ relay', of: 'g.rps', numerator: 'relay-usage', denominator: 'relay' },
-    {
-      key: 'g.cpu_ratio',
-      label: 'G CPU per request relay-usage ÷ relay',
-      of: 'g.cpu_us_per_req',
-      numerator: 'relay-usage',
-      denominator: 'relay',
-    },
-  ];
+  return PAIRED.pairs;
 }
 
 export function createAccountingThroughputCase(connections: number): ScenarioCase {

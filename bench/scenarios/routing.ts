@@ -11,6 +11,7 @@ import { findRelayVariant } from '../relay-variants.js';
 import type { RunningTarget } from '../targets.js';
 import {
   defineMetric,
+  definePairedThroughput,
   defineUsageMetrics,
   toUsageValues,
   type MetricDef,
@@ -19,6 +20,9 @@ import {
   type ScenarioCase,
 } from './scenario.js';
 import { measureWrkThroughput, shareOfRequests, type WrkThroughput } from './throughput.js';
+
+/** F's paired ratios against the plain relay. */
+const PAIRED = definePairedThroughput('f', 'F', 'relay-routed');
 
 /** F's numbers from one wrk measurement (shared with G when both run: scenarios/variants.ts). */
 export function toRoutingValues(target: RunningTarget, run: WrkThroughput): MetricValues {
@@ -51,32 +55,12 @@ export function defineRoutingMetrics(): MetricDef[] {
     }),
     defineMetric('f.model_mapped_pct', 'F upstream saw mapped model (%)', 0, { combine: 'min', ratios: false }),
     ...defineUsageMetrics('f', 'F'),
-    defineMetric('f.rps_ratio', 'F throughput relay-routed ÷ relay, paired per repetition (median)', 3, {
-      ratios: false,
-    }),
-    defineMetric('f.cpu_ratio', 'F CPU per request relay-routed ÷ relay, paired per repetition (median)', 3, {
-      ratios: false,
-    }),
+    ...PAIRED.metrics,
   ];
 }
 
 export function defineRoutingPairs(): PairedRatioDef[] {
-  return [
-    {
-      key: 'f.rps_ratio',
-      label: 'F throughput relay-routed ÷ relay',
-      of: 'f.rps',
-      numerator: 'relay-routed',
-      denominator: 'relay',
-    },
-    {
-      key: 'f.cpu_ratio',
-      label: 'F CPU per request relay-routed ÷ relay',
-      of: 'f.cpu_us_per_req',
-      numerator: 'relay-routed',
-      denominator: 'relay',
-    },
-  ];
+  return PAIRED.pairs;
 }
 
 export function createRoutingCase(connections: number): ScenarioCase {

@@ -56,6 +56,25 @@ export function defineMetric(
   return { key, label, decimals, combine: 'median', addedVsDirect: false, ratios: true, ...extra };
 }
 
+/**
+ * A relay variant against the plain relay under the same load (F, G): throughput and CPU per
+ * request as ratios paired per repetition, the two metrics that show them and their definitions.
+ */
+export function definePairedThroughput(prefix: string, letter: string, variant: TargetName): { metrics: MetricDef[]; pairs: PairedRatioDef[] } {
+  const throughput = `${letter} throughput ${variant} ÷ relay`;
+  const cpu = `${letter} CPU per request ${variant} ÷ relay`;
+  return {
+    metrics: [
+      defineMetric(`${prefix}.rps_ratio`, `${throughput}, paired per repetition (median)`, 3, { ratios: false }),
+      defineMetric(`${prefix}.cpu_ratio`, `${cpu}, paired per repetition (median)`, 3, { ratios: false }),
+    ],
+    pairs: [
+      { key: `${prefix}.rps_ratio`, label: throughput, of: `${prefix}.rps`, numerator: variant, denominator: 'relay' },
+      { key: `${prefix}.cpu_ratio`, label: cpu, of: `${prefix}.cpu_us_per_req`, numerator: variant, denominator: 'relay' },
+    ],
+  };
+}
+
 export const MIB = 1024 * 1024;
 
 export function sleep(ms: number): Promise<void> {
