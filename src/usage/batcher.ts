@@ -101,9 +101,13 @@ export class Batcher<T> {
     this.#reportDropped();
   }
 
-  /** One drain of the queue, with the failure bookkeeping. */
-  #attempt(): Promise<void> {
-    const run = this.#chain.then(() => this.#drain());
+  /**
+   * One drain of the queue, with the failure bookkeeping. `fullOnly` (a write the batch size
+   * triggered) writes whole batches and leaves the rest for the next one or the interval: a
+   * remainder of a few records would cost a transaction of its own.
+   */
+  #attempt(fullOnly = false): Promise<void> {
+    const run = this.#chain.then(() => this.#drain(fullOnly));
     this.#chain = run.then(
       () => {
         this.#failures = 0;
@@ -123,8 +127,8 @@ export class Batcher<T> {
     return run;
   }
 
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
+  async #drain(fullOnly: boolean): Promise<void> {
+    while (this.#queue.length >= (fullOnly ? this.#o.batchSize : 1)) {
       const batch = this.#queue.take(this.#o.batchSize);
       this.#inflight = batch.length;
       try {
@@ -140,10 +144,12 @@ export class Batcher<T> {
   }
 
   #tick(): void {
+    // A tick the batch size armed (not the interval, not a retry) writes whole batches only.
+    const fullOnly = this.#timerImmediate && this.#failures === 0;
     this.#timer = null;
     this.#timerImmediate = false;
     // Failures are logged by #attempt and re-armed there; nothing to do with them here.
-    this.#attempt().then(
+    this.#attempt(fullOnly).then(
       () => {
         if (this.#queue.length > 0) this.#arm(this.#queue.length >= this.#o.batchSize ? 0 : this.#o.flushIntervalMs, false);
       },

@@ -85,6 +85,18 @@ test('a full batch is written without waiting for the interval', async () => {
   await batcher.close();
 });
 
+test('a write the batch size triggers takes whole batches; the remainder waits for the interval', async () => {
+  const { batcher, writer } = await setup({ flushIntervalMs: 30 });
+  // Nine records before the timer fires: two whole batches now, the ninth in a batch of its own later.
+  for (const n of range(0, 9)) batcher.add(n);
+  await until(() => writer.written.length === 8, 'the whole batches');
+  assert.deepEqual(writer.batches, [range(0, 4), range(4, 8)]);
+  assert.equal(batcher.pending, 1);
+  await until(() => writer.written.length === 9, 'the interval to write the remainder');
+  assert.deepEqual(writer.batches.at(-1), [8]);
+  await batcher.close();
+});
+
 test('a failed write keeps the records in order, warns, and a retry writes them', async () => {
   const { batcher, writer, logs } = await setup({ retryBaseMs: 5, retryMaxMs: 5 });
   writer.failing = true;
