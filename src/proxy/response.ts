@@ -49,6 +49,7 @@ export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex
   const watch = ex.usage !== undefined && tap === undefined && typeof contentType === 'string' && JSON_TYPE.test(contentType) ? ex.usage.watchJson() : undefined;
   add.push('server-timing', ex.serverTiming());
   res.writeHead(up.statusCode, toClientHeaders(up.headers, clientHeaderOptions(ctx, transform !== undefined || (tap !== undefined && ex.usage?.injected === true)), add));
+  flattenHead(res);
   if (transform === undefined) {
     // Bytes pass (through the usage tap, if any): straight from the backend's socket to the client's, no stream in between.
     pumpDirect(up, res, ex, watch, tap);
@@ -58,6 +59,18 @@ export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex
   if (tap !== undefined) source = pipeline(source, tap, () => undefined);
   source = pipeline(source, transform, () => undefined);
   pump(source, res, ex);
+}
+
+/**
+ * Node keeps a response's head (`res._header`) for as long as the response lives, as the tree of
+ * pieces `writeHead` concatenated (about 50 strings, 1.6 KB for an event stream's head), and
+ * writing it does not flatten it. Reading one character makes V8 flatten it in place: one string
+ * of about 300 bytes, which the write then uses as it is. With 5,000 open streams that is about
+ * 7 MB less (issue 3, C's peak RSS); for a short response it costs nothing the write would not.
+ */
+export function flattenHead(res: ServerResponse): void {
+  const head: unknown = Reflect.get(res, '_header');
+  if (typeof head === 'string' && head.length > 0) head.charCodeAt(0);
 }
 
 function clientHeaderOptions(ctx: RelayContext, dropLength: boolean) {
