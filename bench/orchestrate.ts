@@ -1,6 +1,8 @@
 /**
  * The measuring loop: for each case, for each repetition, each of its targets in turn (direct,
  * nginx, relay, relay variants), so slow drift of the machine hits all targets alike. Every run gets a fresh proxy.
+ * A case with `runTogether` (F, G) starts all its targets for the repetition and measures them in
+ * turns of a few seconds instead (scenarios/throughput.ts measureWrkInterleaved).
  */
 import type { BenchContext } from './context.js';
 import { createQuietGate, type QuietGate } from './quiet-gate.js';
@@ -35,6 +37,7 @@ async function runOne(
   let running: RunningTarget | undefined;
   const startedAt = performance.now();
   try {
+    if (scenarioCase.run === undefined) throw new Error(`${scenarioCase.key} measures its targets together`);
     running = await target.start(ctx);
     const values = await scenarioCase.run(ctx, running);
     const seconds = ((performance.now() - startedAt) / 1_000).toFixed(1);
@@ -47,6 +50,45 @@ async function runOne(
     return undefined;
   } finally {
     await running?.stop();
+  }
+}
+
+/** A case whose targets run at the same time: all started, measured together, all stopped. */
+async function runTogether(
+  ctx: BenchContext,
+  gate: QuietGate,
+  scenarioCase: ScenarioCase,
+  targets: readonly Target[],
+  rep: number,
+): Promise<Sample[]> {
+  const names = targets.map((target) => target.name).join(' + ');
+  const label = `[${scenarioCase.key} rep ${rep}/${ctx.options.reps}] ${names}`;
+  const foreign = ctx.options.quietWaitSeconds > 0 ? await gate.waitForQuiet() : Number.NaN;
+  const noisy = foreign >= QUIET_THRESHOLD_PCT ? ` (machine busy: other processes at ${Math.round(foreign)}% CPU)` : '';
+  process.stderr.write(`${label} …${noisy}\n`);
+  const running: RunningTarget[] = [];
+  const startedAt = performance.now();
+  try {
+    if (scenarioCase.runTogether === undefined) throw new Error(`${scenarioCase.key} measures one target at a time`);
+    for (const target of targets) running.push(await target.start(ctx));
+    const byTarget = await scenarioCase.runTogether(ctx, running);
+    const seconds = ((performance.now() - startedAt) / 1_000).toFixed(1);
+    const samples: Sample[] = [];
+    for (const target of targets) {
+      const values = byTarget.get(target.name);
+      if (values === undefined) continue;
+      process.stderr.write(`${label} ${target.name}: ${summarizeValues(values)}\n`);
+      samples.push({ caseKey: scenarioCase.key, target: target.name, rep, values });
+    }
+    process.stderr.write(`${label}: ${seconds} s\n`);
+    return samples;
+  } catch (error) {
+    const message = describeError(error);
+    process.stderr.write(`${label} FAILED: ${message}\n`);
+    ctx.notes.push(`${scenarioCase.key} rep ${rep} ${names} failed: ${message.split('\n')[0] ?? ''}`);
+    return [];
+  } finally {
+    for (const target of running) await target.stop();
   }
 }
 
@@ -65,6 +107,12 @@ export async function runCases(
   });
   for (const scenarioCase of cases) {
     for (let rep = 1; rep <= ctx.options.reps; rep += 1) {
+      if (scenarioCase.runTogether !== undefined) {
+        const together = runnable.filter((target) => scenarioCase.targets.includes(target.name));
+        if (together.length > 0) samples.push(...(await runTogether(ctx, gate, scenarioCase, together, rep)));
+        await sleep(200);
+        continue;
+      }
       for (const target of runnable) {
         if (!scenarioCase.targets.includes(target.name)) continue;
         const sample = await runOne(ctx, gate, scenarioCase, target, rep);

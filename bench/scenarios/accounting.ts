@@ -3,8 +3,9 @@
  * every response's usage read, stream usage asked for with stream_options.include_usage and the
  * extra chunk stripped, records batched into SQLite), interleaved per repetition like F.
  *
- * - G: A's measurement exactly (same wrk script, connections, warm-up, duration, CPU per request);
- *   the goal reads relay-usage ÷ relay throughput paired per repetition.
+ * - G: A's measurement (same wrk script, connections, warm-up, duration, CPU per request), the two
+ *   relays running at once and measured in turns of a few seconds (measureWrkInterleaved); the
+ *   goal reads relay-usage ÷ relay throughput paired per repetition.
  * - G-SSE: 200 concurrent streams measured like C's 200 case (same warm-up, ramp and pacing); the
  *   goal reads the first-chunk p50 of relay-usage minus relay's, paired per repetition. The mock
  *   answers a request carrying `"include_usage":true` the way OpenAI does, so the relay's stripping
@@ -28,7 +29,7 @@ import {
   type PairedRatioDef,
   type ScenarioCase,
 } from './scenario.js';
-import { measureWrkThroughput, shareOfRequests, type WrkThroughput } from './throughput.js';
+import { measureInTurns, shareOfRequests, type WrkThroughput } from './throughput.js';
 
 /** G's paired ratios against the plain relay. */
 const PAIRED = definePairedThroughput('g', 'G', 'relay-usage');
@@ -73,9 +74,7 @@ export async function toAccountingValues(
   };
 }
 
-async function measureAccountingThroughput(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
-  return toAccountingValues(ctx, target, await measureWrkThroughput(ctx, target));
-}
+const measureAccountingThroughput = measureInTurns(toAccountingValues);
 
 export function defineAccountingMetrics(): MetricDef[] {
   return [
@@ -105,7 +104,7 @@ export function createAccountingThroughputCase(connections: number): ScenarioCas
     targets: ['relay', 'relay-usage'],
     metrics: defineAccountingMetrics(),
     pairedRatios: defineAccountingPairs(),
-    run: measureAccountingThroughput,
+    runTogether: measureAccountingThroughput,
   };
 }
 

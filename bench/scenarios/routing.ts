@@ -2,11 +2,10 @@
  * (F) What routing among many backends costs: A's measurement exactly (same wrk script,
  * connections, durations, CPU per request), run against the plain relay (one `backend:`) and
  * `relay-routed` (10 backends, 50 model patterns, the request's model matched by the last pattern
- * of the last backend, retries on). The targets interleave per repetition like every case. The
- * F goal reads routed ÷ single taken per repetition (the pair runs back to back) and then the
+ * of the last backend, retries on). Both run at once and are measured in turns of a few seconds
+ * (measureWrkInterleaved). The F goal reads routed ÷ single taken per repetition and then the
  * median; the report's relay-routed/relay column is the ratio of the medians.
  */
-import type { BenchContext } from '../context.js';
 import { findRelayVariant } from '../relay-variants.js';
 import type { RunningTarget } from '../targets.js';
 import {
@@ -19,7 +18,7 @@ import {
   type PairedRatioDef,
   type ScenarioCase,
 } from './scenario.js';
-import { measureWrkThroughput, shareOfRequests, type WrkThroughput } from './throughput.js';
+import { measureInTurns, shareOfRequests, type WrkThroughput } from './throughput.js';
 
 /** F's paired ratios against the plain relay. */
 const PAIRED = definePairedThroughput('f', 'F', 'relay-routed');
@@ -39,9 +38,7 @@ export function toRoutingValues(target: RunningTarget, run: WrkThroughput): Metr
   };
 }
 
-async function measureRouting(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
-  return toRoutingValues(target, await measureWrkThroughput(ctx, target));
-}
+const measureRouting = measureInTurns((_ctx, target, run) => toRoutingValues(target, run));
 
 export function defineRoutingMetrics(): MetricDef[] {
   return [
@@ -73,6 +70,6 @@ export function createRoutingCase(connections: number): ScenarioCase {
     targets: ['relay', 'relay-routed'],
     metrics: defineRoutingMetrics(),
     pairedRatios: defineRoutingPairs(),
-    run: measureRouting,
+    runTogether: measureRouting,
   };
 }

@@ -44,7 +44,13 @@ export interface ScenarioCase {
   readonly metrics: readonly MetricDef[];
   /** Derived after the runs (paired.ts); their keys are listed in `metrics` too. */
   readonly pairedRatios?: readonly PairedRatioDef[];
-  run(ctx: BenchContext, target: RunningTarget): Promise<MetricValues>;
+  /** One target at a time: each repetition starts, measures and stops its targets in turn. */
+  run?(ctx: BenchContext, target: RunningTarget): Promise<MetricValues>;
+  /**
+   * Or all the case's targets at once (F, G: the relay and its variants), started before and
+   * stopped after; the values of each, by target name.
+   */
+  runTogether?(ctx: BenchContext, targets: readonly RunningTarget[]): Promise<Map<string, MetricValues>>;
 }
 
 export function defineMetric(

@@ -1,14 +1,14 @@
 /**
  * (A) Non-streaming chat throughput: wrk with 64 keep-alive connections POSTs the ~300 byte chat
  * body; reports requests/s and the proxy's CPU time per request (utime+stime from /proc).
- * The measurement itself (measureWrkThroughput) is shared with F (scenarios/routing.ts).
+ * F and G measure the same way, their targets in turns (measureWrkInterleaved).
  */
 import type { BenchContext } from '../context.js';
 import { startMachineWatch, type MachineUsage } from '../machine-cpu.js';
 import type { MockStats } from '../mock-upstream.js';
 import { readCpuSeconds } from '../proc-stats.js';
 import type { RunningTarget } from '../targets.js';
-import { runWrk, writeWrkScript } from '../wrk.js';
+import { runWrk, writeWrkScript, type WrkResult } from '../wrk.js';
 import { defineMetric, defineUsageMetrics, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
 
 export interface WrkThroughput {
@@ -48,6 +48,119 @@ export async function measureWrkThroughput(ctx: BenchContext, target: RunningTar
     warmupRequests: warmup.requests,
     stats,
     usage,
+  };
+}
+
+/** Windows per target in an interleaved measurement (measureWrkInterleaved). */
+export const INTERLEAVED_WINDOWS = 4;
+
+/**
+ * A's measurement for several targets that run at the same time (F and G: the relay and its
+ * variants, all started before measuring): each is warmed up, then the measured seconds are cut
+ * into INTERLEAVED_WINDOWS windows per target, taken in turns (A B C, C B A, A B C, C B A), and
+ * summed per target. This VM's speed drifts by 2× within minutes; back-to-back runs of 8 s, ~20 s
+ * apart, gave routed ÷ plain from 0.75 to 1.27 in one full run. Windows seconds apart, in mirrored
+ * order, see the same machine.
+ */
+export async function measureWrkInterleaved(ctx: BenchContext, targets: readonly RunningTarget[]): Promise<Map<string, WrkThroughput>> {
+  const script = writeWrkScript(ctx.tempDir);
+  const urlOf = (target: RunningTarget): string => `${target.baseUrl}/v1/chat/completions`;
+  const sums = new Map<string, WindowSums>();
+  for (const target of targets) {
+    const warmup = await runWrk(ctx, urlOf(target), script, ctx.options.warmupSeconds);
+    sums.set(target.name, createWindowSums(warmup.requests));
+  }
+  const windowSeconds = Math.max(1, Math.round(ctx.options.throughputSeconds / INTERLEAVED_WINDOWS));
+  const allPids = (): number[] => targets.flatMap((t) => t.readProxyPids());
+  for (let round = 0; round < INTERLEAVED_WINDOWS; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      await ctx.mock.resetStats();
+      const pids = target.readProxyPids();
+      // Every target's processes are ours: the idle ones must not count as other processes' CPU.
+      const watched = [...allPids(), ctx.mock.readCpuPid()];
+      const machine = startMachineWatch(watched, ctx.clockTicks);
+      const cpuBefore = readCpuSeconds(pids, ctx.clockTicks);
+      const result = await runWrk(ctx, urlOf(target), script, windowSeconds);
+      const cpuSeconds = readCpuSeconds(pids, ctx.clockTicks) - cpuBefore;
+      const usage = machine.stop(watched);
+      addWindow(sums.get(target.name) as WindowSums, result, cpuSeconds, pids.length > 0, usage, await ctx.mock.readStats());
+    }
+  }
+  return new Map([...sums].map(([name, sum]) => [name, toWrkThroughput(sum)]));
+}
+
+/** A case's runTogether from a function that turns one target's interleaved measurement into its values. */
+export function measureInTurns(
+  toValues: (ctx: BenchContext, target: RunningTarget, run: WrkThroughput) => MetricValues | Promise<MetricValues>,
+): (ctx: BenchContext, targets: readonly RunningTarget[]) => Promise<Map<string, MetricValues>> {
+  return async (ctx, targets) => {
+    const runs = await measureWrkInterleaved(ctx, targets);
+    const out = new Map<string, MetricValues>();
+    // In target order: a relay with accounting is stopped by its values (the rows are counted).
+    for (const target of targets) {
+      const run = runs.get(target.name);
+      if (run !== undefined) out.set(target.name, await toValues(ctx, target, run));
+    }
+    return out;
+  };
+}
+
+interface WindowSums {
+  readonly warmupRequests: number;
+  requests: number;
+  seconds: number;
+  errors: number;
+  cpuSeconds: number;
+  hasProxy: boolean;
+  cpu0: number;
+  cpu1: number;
+  foreign: number;
+  readonly stats: MockStats;
+}
+
+function createWindowSums(warmupRequests: number): WindowSums {
+  const stats: MockStats = {
+    requests: 0,
+    injectedKey: 0,
+    mappedModel: 0,
+    streamsStarted: 0,
+    usageStreams: 0,
+    streamsFinished: 0,
+    activeStreams: 0,
+    peakStreams: 0,
+    uploadBytes: 0,
+    keys: {},
+  };
+  return { warmupRequests, requests: 0, seconds: 0, errors: 0, cpuSeconds: 0, hasProxy: false, cpu0: 0, cpu1: 0, foreign: 0, stats };
+}
+
+function addWindow(sum: WindowSums, result: WrkResult, cpuSeconds: number, hasProxy: boolean, usage: MachineUsage, stats: MockStats): void {
+  sum.requests += result.requests;
+  sum.seconds += result.seconds;
+  sum.errors += result.errors;
+  sum.cpuSeconds += cpuSeconds;
+  sum.hasProxy = hasProxy;
+  // Machine shares weighted by each window's length.
+  sum.cpu0 += usage.cpu0BusyPct * result.seconds;
+  sum.cpu1 += usage.cpu1BusyPct * result.seconds;
+  sum.foreign += usage.foreignPct * result.seconds;
+  sum.stats.requests += stats.requests;
+  sum.stats.injectedKey += stats.injectedKey;
+  sum.stats.mappedModel += stats.mappedModel;
+  for (const [key, count] of Object.entries(stats.keys)) sum.stats.keys[key] = (sum.stats.keys[key] ?? 0) + count;
+}
+
+function toWrkThroughput(sum: WindowSums): WrkThroughput {
+  const share = (total: number): number => (sum.seconds === 0 ? Number.NaN : total / sum.seconds);
+  return {
+    rps: share(sum.requests),
+    cpuUsPerRequest: !sum.hasProxy || sum.requests === 0 ? Number.NaN : (sum.cpuSeconds / sum.requests) * 1e6,
+    errors: sum.errors,
+    requests: sum.requests,
+    warmupRequests: sum.warmupRequests,
+    stats: sum.stats,
+    usage: { cpu0BusyPct: share(sum.cpu0), cpu1BusyPct: share(sum.cpu1), foreignPct: share(sum.foreign) },
   };
 }
 

@@ -1,24 +1,21 @@
 /**
  * F and G together: when a run selects both, their wrk halves measure the plain relay under A's
  * load in exactly the same way, so one case measures it once per repetition and reports it for both
- * (f.* and g.* keys), then relay-routed (F) and relay-usage (G). This saves one relay run of ~11 s
- * per repetition and changes no number's meaning: each variant is still paired with the relay run of
- * its own repetition (relay-routed right after it, relay-usage one run later).
+ * (f.* and g.* keys), beside relay-routed (F) and relay-usage (G). The three run at once and are
+ * measured in turns of a few seconds (measureWrkInterleaved), so each variant is paired with relay
+ * windows taken seconds apart.
  */
-import type { BenchContext } from '../context.js';
-import type { RunningTarget } from '../targets.js';
 import { defineAccountingMetrics, defineAccountingPairs, toAccountingValues } from './accounting.js';
 import { defineRoutingMetrics, defineRoutingPairs, toRoutingValues } from './routing.js';
 import type { MetricValues, ScenarioCase } from './scenario.js';
-import { measureWrkThroughput } from './throughput.js';
+import { measureInTurns } from './throughput.js';
 
-async function measureVariants(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
-  const run = await measureWrkThroughput(ctx, target);
+const measureVariants = measureInTurns(async (ctx, target, run): Promise<MetricValues> => {
   const routing = target.name === 'relay-usage' ? {} : toRoutingValues(target, run);
   // Last: for relay-usage it stops the relay to count the rows it wrote.
   const accounting = target.name === 'relay-routed' ? {} : await toAccountingValues(ctx, target, run);
   return { ...routing, ...accounting };
-}
+});
 
 export function createRoutingAndAccountingCase(connections: number): ScenarioCase {
   return {
@@ -30,6 +27,6 @@ export function createRoutingAndAccountingCase(connections: number): ScenarioCas
     targets: ['relay', 'relay-routed', 'relay-usage'],
     metrics: [...defineRoutingMetrics(), ...defineAccountingMetrics()],
     pairedRatios: [...defineRoutingPairs(), ...defineAccountingPairs()],
-    run: measureVariants,
+    runTogether: measureVariants,
   };
 }
