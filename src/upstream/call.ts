@@ -30,10 +30,11 @@ export class UpstreamCall {
   #done = false;
   #error: Error | undefined;
   #cancelled: Error | undefined;
-  readonly #body: unknown;
+  /** A streamed request body, destroyed when the request fails (a Buffer is not kept: one-shot-body.ts). */
+  readonly #body: Readable | undefined;
 
   constructor(body: unknown) {
-    this.#body = body;
+    this.#body = body instanceof Readable ? body : undefined;
     this.head = new Promise((resolve, reject) => {
       this.#settle = resolve;
       this.#fail = reject;
@@ -132,7 +133,7 @@ export class UpstreamCall {
   onError(err: Error): void {
     this.#done = true;
     const body = this.#body;
-    if (body instanceof Readable && !body.destroyed) {
+    if (body !== undefined && !body.destroyed) {
       body.on('error', () => undefined);
       destroy(body, err);
     }

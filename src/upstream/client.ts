@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 // Only the connection pool is needed, not undici's index (see undici-internals.d.ts).
 import Pool from 'undici/lib/dispatcher/pool.js';
 import { UpstreamCall } from './call.js';
+import { toDispatchBody } from './one-shot-body.js';
 import { toBasePath } from '../proxy/target.js';
 
 /**
@@ -51,8 +52,10 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     basePath: toBasePath(config.base_url),
     send(request) {
       const call = new UpstreamCall(request.body);
+      // undici takes an Iterable body (Dispatcher.md: `body`), which its typings leave out.
+      const body = toDispatchBody(request.body) as Dispatcher.DispatchOptions['body'];
       pool.dispatch(
-        { method: request.method as Dispatcher.HttpMethod, path: request.path, headers: request.headers, body: request.body },
+        { method: request.method as Dispatcher.HttpMethod, path: request.path, headers: request.headers, body },
         call as unknown as Dispatcher.DispatchHandler,
       );
       return call;
