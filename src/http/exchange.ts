@@ -22,6 +22,11 @@ export class Exchange {
   stream = false;
   clientGone = false;
   error: RelayError | undefined;
+  /**
+   * An error Node's server answered for this request itself (a body stalled past
+   * server.request_timeout: 408): what the client got, so what the log and the usage record say.
+   */
+  answered: RelayError | undefined;
   accessKey: string | undefined;
   /** The client key that let the request in (auth.keys), with its limits. */
   grant: ClientGrant | undefined;
@@ -66,7 +71,13 @@ export class Exchange {
     const cors = ctx.cors.responseHeaders(req.headers.origin);
     this.baseHeaders = ctx.state.shuttingDown ? ['x-request-id', this.id, ...cors, 'connection', 'close'] : ['x-request-id', this.id, ...cors];
     enterInflight(ctx.state);
+    OPEN.set(this.#socket, this);
     res.once('close', this.#onClose);
+  }
+
+  /** Whether the response head has gone out. */
+  get responseStarted(): boolean {
+    return this.#res.headersSent;
   }
 
   /** Aborted when the client leaves (made on first use: most requests never wait on anything cancellable). */
@@ -98,6 +109,7 @@ export class Exchange {
   }
 
   readonly #onClose = (): void => {
+    if (OPEN.get(this.#socket) === this) OPEN.delete(this.#socket);
     this.spool?.dispose();
     if (!this.#res.writableFinished) {
       this.clientGone = true;
@@ -122,7 +134,7 @@ export class Exchange {
       asked: this.lateModel?.asked ?? this.asked,
       sent: this.lateModel?.sent ?? this.sent,
       backend: this.backend,
-      status: res.headersSent ? res.statusCode : this.clientGone ? 499 : (this.error?.status ?? res.statusCode),
+      status: res.headersSent ? res.statusCode : (this.answered?.status ?? (this.clientGone ? 499 : (this.error?.status ?? res.statusCode))),
       stream: this.stream,
       clientGone: this.clientGone,
       start: this.start,
@@ -136,8 +148,8 @@ export class Exchange {
     const end = performance.now();
     const asked = this.lateModel?.asked ?? this.asked;
     const sent = this.lateModel?.sent ?? this.sent;
-    const status = res.headersSent ? res.statusCode : this.clientGone ? 499 : res.statusCode;
-    const outcome = this.error?.code ?? (this.clientGone ? 'client_closed_request' : 'ok');
+    const status = res.headersSent ? res.statusCode : (this.answered?.status ?? (this.clientGone ? 499 : res.statusCode));
+    const outcome = this.answered?.code ?? this.error?.code ?? (this.clientGone ? 'client_closed_request' : 'ok');
     const level = status >= 500 || (this.error !== undefined && this.error.status >= 500) ? 'warn' : 'info';
     this.#ctx.log[level](
       {
@@ -163,6 +175,14 @@ export class Exchange {
       'request',
     );
   }
+}
+
+/** The request each client connection is on, while it is (Node serves one at a time per connection). */
+const OPEN = new WeakMap<Socket, Exchange>();
+
+/** The request in flight on a client connection, if any (for answers Node's server gives itself). */
+export function exchangeOn(socket: Socket): Exchange | undefined {
+  return OPEN.get(socket);
 }
 
 const CLIENT_GONE = Object.assign(new Error('the client closed the request'), { name: 'AbortError' });

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RelayContext } from '../context.js';
 import { RelayError, toErrorBody } from '../errors.js';
+import { exchangeOn } from './exchange.js';
 import type { UpgradeHandler } from '../websocket/upgrade.js';
 import { createRequestListener } from './routes.js';
 
@@ -64,10 +65,20 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket, cors: rea
   if (err.code === 'HPE_HEADER_OVERFLOW') error = new RelayError('headers_too_large');
   else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') error = new RelayError('request_timeout');
   else error = new RelayError('bad_request', `The request could not be parsed (${err.code ?? 'malformed'}).`);
+  // A request already being handled (its body stalled): its log line and usage record say this answer, under its id.
+  const ex = exchangeOn(socket);
+  if (ex !== undefined) {
+    // Its response has begun: a 408 written now would land in the middle of it.
+    if (ex.responseStarted) {
+      socket.destroy();
+      return;
+    }
+    ex.answered = error;
+  }
   const body = toErrorBody(error);
   socket.end(
     `HTTP/1.1 ${error.status} ${error.status === 431 ? 'Request Header Fields Too Large' : error.status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
-      `x-request-id: ${randomUUID()}\r\n${toHeaderLines(cors)}` +
+      `x-request-id: ${ex?.id ?? randomUUID()}\r\n${toHeaderLines(cors)}` +
       `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
