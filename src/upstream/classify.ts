@@ -8,7 +8,8 @@ import { RelayError, isRelayError } from '../errors.js';
 export function classifyUpstreamError(err: unknown, clientGone: boolean): RelayError {
   if (isRelayError(err)) return err;
   if (clientGone) return new RelayError('client_closed_request');
-  const code = errorCode(err);
+  const coded = findCoded(err);
+  const code = coded?.code;
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return new RelayError('upstream_connect_timeout', 'Connecting to the backend timed out (request.connect_timeout).');
@@ -24,20 +25,29 @@ export function classifyUpstreamError(err: unknown, clientGone: boolean): RelayE
     case 'EADDRNOTAVAIL':
       return new RelayError('upstream_unreachable', `The backend could not be reached (${code}).`);
     case 'ETIMEDOUT':
-      return new RelayError('upstream_connect_timeout', 'Connecting to the backend timed out (ETIMEDOUT).');
+      // The kernel gives up on a connection both while connecting and once it is open (no ACKs).
+      return coded?.syscall === 'connect'
+        ? new RelayError('upstream_connect_timeout', 'Connecting to the backend timed out (ETIMEDOUT).')
+        : new RelayError('upstream_timeout', 'The connection to the backend timed out (ETIMEDOUT).');
     default:
       return new RelayError('upstream_connection_error', `The connection to the backend failed (${code ?? 'unknown error'}).`);
   }
 }
 
-function errorCode(err: unknown): string | undefined {
+interface Coded {
+  readonly code: string;
+  readonly syscall: unknown;
+}
+
+/** The error (or cause) whose code says what happened, with the syscall it failed in. */
+function findCoded(err: unknown): Coded | undefined {
   let current: unknown = err;
   // undici wraps socket errors; the useful code may sit on the cause.
   for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
-    if (typeof code === 'string' && (current as { cause?: unknown }).cause === undefined) return code;
-    current = (current as { cause?: unknown }).cause;
+    const { code, syscall, cause } = current as { code?: unknown; syscall?: unknown; cause?: unknown };
+    if (typeof code === 'string' && (code !== 'UND_ERR_SOCKET' || cause === undefined)) return { code, syscall };
+    current = cause;
   }
-  return typeof (err as { code?: unknown })?.code === 'string' ? ((err as { code: string }).code) : undefined;
+  const top = err as { code?: unknown; syscall?: unknown } | null | undefined;
+  return typeof top?.code === 'string' ? { code: top.code, syscall: top.syscall } : undefined;
 }

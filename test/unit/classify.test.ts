@@ -30,6 +30,18 @@ const CASES: readonly { name: string; err: unknown; clientGone?: boolean; status
   { name: 'undici SocketError without a cause', err: socketError(), status: 502, code: 'upstream_connection_error' },
   { name: 'undici SocketError caused by ECONNRESET', err: socketError(sysError('ECONNRESET')), status: 502, code: 'upstream_connection_error' },
   { name: 'undici SocketError caused by ECONNREFUSED', err: socketError(sysError('ECONNREFUSED')), status: 502, code: 'upstream_unreachable' },
+  {
+    name: 'ETIMEDOUT while connecting',
+    err: Object.assign(sysError('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:443'), { syscall: 'connect' }),
+    status: 504,
+    code: 'upstream_connect_timeout',
+  },
+  {
+    name: 'undici SocketError caused by ETIMEDOUT on an open connection',
+    err: socketError(Object.assign(sysError('ETIMEDOUT', 'read ETIMEDOUT'), { syscall: 'read' })),
+    status: 504,
+    code: 'upstream_timeout',
+  },
   { name: 'an error without a code', err: new Error('boom'), status: 502, code: 'upstream_connection_error' },
   { name: 'an AbortError', err: abortError(), clientGone: true, status: 499, code: 'client_closed_request' },
   { name: 'an undici SocketError', err: socketError(sysError('ECONNRESET')), clientGone: true, status: 499, code: 'client_closed_request' },
