@@ -62,14 +62,16 @@ export function createSqliteBackend(path: string): StoreBackend {
       db.exec(CREATE);
       const insertOne = db.prepare(insertSql(1));
       const insertBlock = db.prepare(insertSql(ROWS_PER_INSERT));
+      // Values go in as arguments, not as one array: better-sqlite3 reads an array element by
+      // element through V8's C++ API, about 0.4 µs more per row (issue 5 bench).
       const insertMany = db.transaction((records: readonly UsageRecord[]) => {
         let i = 0;
         for (; i + ROWS_PER_INSERT <= records.length; i += ROWS_PER_INSERT) {
           const values: ColumnValue[] = [];
           for (let j = i; j < i + ROWS_PER_INSERT; j++) appendColumnValues(values, records[j] as UsageRecord, true);
-          insertBlock.run(values);
+          insertBlock.run(...values);
         }
-        for (; i < records.length; i++) insertOne.run(appendColumnValues([], records[i] as UsageRecord, true));
+        for (; i < records.length; i++) insertOne.run(...appendColumnValues([], records[i] as UsageRecord, true));
       });
       open = { db, insertMany };
       return open;
