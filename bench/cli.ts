@@ -16,6 +16,8 @@ export interface BenchOptions {
   readonly connections: number;
   readonly throughputSeconds: number;
   readonly warmupSeconds: number;
+  /** Warm-up of a target running on Node's JIT (the relay and its variants) in A, F and G. */
+  readonly jitWarmupSeconds: number;
   readonly latencyRequests: number;
   readonly streams: readonly number[];
   readonly uploadMiB: number;
@@ -31,6 +33,7 @@ const FULL = {
   reps: 3,
   throughputSeconds: 8,
   warmupSeconds: 2,
+  jitWarmupSeconds: 10,
   latencyRequests: 3_000,
   streams: [200, 1_000, 5_000],
   quietWaitSeconds: 15,
@@ -40,6 +43,7 @@ const QUICK = {
   reps: 1,
   throughputSeconds: 4,
   warmupSeconds: 1,
+  jitWarmupSeconds: 4,
   latencyRequests: 1_000,
   streams: [200, 1_000, 2_000],
   quietWaitSeconds: 5,
@@ -56,6 +60,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                         (default "node <its shebang flags> ${BUNDLE_PATH} -c {config}" when built, else
                         "node ${TSC_ENTRY_PATH} -c {config}"; env BENCH_RELAY_CMD)
   --duration S          scenario A, F and G measuring seconds (default 8, quick 4)
+  --jit-warmup S        scenario A, F and G warm-up of the relay targets, which run on
+                        Node's JIT (default 10, quick 4; direct and nginx: 2, quick 1)
   --requests N          scenario B sequential requests (default 3000, quick 1000)
   --streams LIST        scenario C stream counts (default 200,1000,5000; quick 200,1000,2000)
   --upload-mib N        scenario D upload size in MiB (default 50)
@@ -94,6 +100,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Bench
       targets: { type: 'string' },
       'relay-cmd': { type: 'string' },
       duration: { type: 'string' },
+      'jit-warmup': { type: 'string' },
       requests: { type: 'string' },
       streams: { type: 'string' },
       'upload-mib': { type: 'string' },
@@ -117,6 +124,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Bench
     connections: 64,
     throughputSeconds: parsePositive(values.duration, '--duration') ?? mode.throughputSeconds,
     warmupSeconds: mode.warmupSeconds,
+    jitWarmupSeconds: parsePositive(values['jit-warmup'], '--jit-warmup') ?? mode.jitWarmupSeconds,
     latencyRequests: Math.round(parsePositive(values.requests, '--requests') ?? mode.latencyRequests),
     streams: streams ?? mode.streams,
     uploadMiB: parsePositive(values['upload-mib'], '--upload-mib') ?? 50,

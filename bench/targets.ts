@@ -18,6 +18,11 @@ export type TargetName = 'direct' | 'nginx' | RelayVariantName;
 /** In run order: every case runs its targets in this order, once per repetition. */
 export const TARGET_NAMES: readonly TargetName[] = ['direct', 'nginx', ...RELAY_VARIANT_NAMES];
 
+/** Whether a target is the relay or one of its config variants (a Node process). */
+export function isRelayTarget(name: TargetName): boolean {
+  return name !== 'direct' && name !== 'nginx';
+}
+
 /** Whether a target is a config variant of the relay other than the plain `relay`. */
 export function isRelayVariant(name: TargetName): boolean {
   return name !== 'direct' && name !== 'nginx' && name !== 'relay';

@@ -7,7 +7,7 @@ import type { BenchContext } from '../context.js';
 import { startMachineWatch, type MachineUsage } from '../machine-cpu.js';
 import type { MockStats } from '../mock-upstream.js';
 import { readCpuSeconds } from '../proc-stats.js';
-import type { RunningTarget } from '../targets.js';
+import { isRelayTarget, type RunningTarget } from '../targets.js';
 import { runWrk, writeWrkScript, type WrkResult } from '../wrk.js';
 import { defineMetric, defineUsageMetrics, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
 
@@ -24,11 +24,22 @@ export interface WrkThroughput {
   readonly usage: MachineUsage;
 }
 
+/**
+ * Seconds of warm-up load before measuring a target. The relay runs on V8's JIT, which keeps
+ * compiling and (when a first error or a new object shape turns up) deoptimising and compiling
+ * again for its first 10-20 s under load: 4 s windows of a fresh relay cost 115-160, 89-94, 85,
+ * then 78-88 µs per request. It is measured once that has settled, as it runs for days; direct
+ * and nginx have nothing to warm.
+ */
+export function warmupSecondsFor(ctx: BenchContext, target: RunningTarget): number {
+  return isRelayTarget(target.name) ? ctx.options.jitWarmupSeconds : ctx.options.warmupSeconds;
+}
+
 /** Warm-up, then the measured wrk run with the proxy's CPU time read before and after. */
 export async function measureWrkThroughput(ctx: BenchContext, target: RunningTarget): Promise<WrkThroughput> {
   const script = writeWrkScript(ctx.tempDir);
   const url = `${target.baseUrl}/v1/chat/completions`;
-  const warmup = await runWrk(ctx, url, script, ctx.options.warmupSeconds);
+  const warmup = await runWrk(ctx, url, script, warmupSecondsFor(ctx, target));
   await ctx.mock.resetStats();
   const pids = target.readProxyPids();
   const watched = [...pids, ctx.mock.readCpuPid()];
@@ -67,7 +78,7 @@ export async function measureWrkInterleaved(ctx: BenchContext, targets: readonly
   const urlOf = (target: RunningTarget): string => `${target.baseUrl}/v1/chat/completions`;
   const sums = new Map<string, WindowSums>();
   for (const target of targets) {
-    const warmup = await runWrk(ctx, urlOf(target), script, ctx.options.warmupSeconds);
+    const warmup = await runWrk(ctx, urlOf(target), script, warmupSecondsFor(ctx, target));
     sums.set(target.name, createWindowSums(warmup.requests));
   }
   const windowSeconds = Math.max(1, Math.round(ctx.options.throughputSeconds / INTERLEAVED_WINDOWS));
