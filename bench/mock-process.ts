@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import type { ChildHandle, ChildRegistry } from './children.js';
-import type { MockStats } from './mock-upstream.js';
+import type { MockStats } from './mock-stats.js';
 import { sendRequest } from './http-util.js';
 
 export interface MockUpstream {

@@ -11,6 +11,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { createEmptyStats, type MockStats } from './mock-stats.js';
 import {
   BACKEND_API_KEY,
   COMPLETION_BODY,
@@ -27,37 +28,7 @@ interface MockOptions {
   intervalMs: number;
 }
 
-export interface MockStats {
-  requests: number;
-  injectedKey: number;
-  mappedModel: number;
-  streamsStarted: number;
-  /** Streams whose request asked for `stream_options.include_usage` (and got the usage chunk). */
-  usageStreams: number;
-  streamsFinished: number;
-  activeStreams: number;
-  peakStreams: number;
-  uploadBytes: number;
-  /** Requests per key the upstream saw (the token of `Authorization: Bearer …`), at most 64 keys. */
-  keys: Record<string, number>;
-}
-
 const MAX_COUNTED_KEYS = 64;
-
-function createEmptyStats(): MockStats {
-  return {
-    requests: 0,
-    injectedKey: 0,
-    mappedModel: 0,
-    streamsStarted: 0,
-    usageStreams: 0,
-    streamsFinished: 0,
-    activeStreams: 0,
-    peakStreams: 0,
-    uploadBytes: 0,
-    keys: Object.create(null) as Record<string, number>,
-  };
-}
 
 function countKey(stats: MockStats, authorization: string | undefined): void {
   const key = authorization === undefined ? '(none)' : authorization.replace(/^Bearer /, '');

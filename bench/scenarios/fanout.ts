@@ -8,7 +8,7 @@
  */
 import type { BenchContext } from '../context.js';
 import { startMachineWatch, type MachineUsage } from '../machine-cpu.js';
-import type { MockStats } from '../mock-upstream.js';
+import type { MockStats } from '../mock-stats.js';
 import { CLIENT_API_KEY, createChatRequestBody, createExpectedSseBody } from '../payloads.js';
 import { readCpuSeconds, startRssSampler } from '../proc-stats.js';
 import { runStreams, type StreamRunSpec } from '../sse-client.js';

@@ -5,7 +5,7 @@
  */
 import type { BenchContext } from '../context.js';
 import { startMachineWatch, type MachineUsage } from '../machine-cpu.js';
-import type { MockStats } from '../mock-upstream.js';
+import { createEmptyStats, type MockStats } from '../mock-stats.js';
 import { readCpuSeconds } from '../proc-stats.js';
 import { isRelayTarget, type RunningTarget } from '../targets.js';
 import { runWrk, writeWrkScript, type WrkResult } from '../wrk.js';
@@ -131,19 +131,7 @@ interface WindowSums {
 }
 
 function createWindowSums(warmupRequests: number): WindowSums {
-  const stats: MockStats = {
-    requests: 0,
-    injectedKey: 0,
-    mappedModel: 0,
-    streamsStarted: 0,
-    usageStreams: 0,
-    streamsFinished: 0,
-    activeStreams: 0,
-    peakStreams: 0,
-    uploadBytes: 0,
-    keys: {},
-  };
-  return { warmupRequests, requests: 0, seconds: 0, errors: 0, cpuSeconds: 0, hasProxy: false, cpu0: 0, cpu1: 0, foreign: 0, stats };
+  return { warmupRequests, requests: 0, seconds: 0, errors: 0, cpuSeconds: 0, hasProxy: false, cpu0: 0, cpu1: 0, foreign: 0, stats: createEmptyStats() };
 }
 
 function addWindow(sum: WindowSums, result: WrkResult, cpuSeconds: number, hasProxy: boolean, usage: MachineUsage, stats: MockStats): void {
