@@ -68,7 +68,7 @@ export async function forwardResponse(ctx: RelayContext, res: ServerResponse, ex
  * of about 300 bytes, which the write then uses as it is. With 5,000 open streams that is about
  * 7 MB less (issue 3, C's peak RSS); for a short response it costs nothing the write would not.
  */
-export function flattenHead(res: ServerResponse): void {
+function flattenHead(res: ServerResponse): void {
   const head: unknown = Reflect.get(res, '_header');
   if (typeof head === 'string' && head.length > 0) head.charCodeAt(0);
 }
