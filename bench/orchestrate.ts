@@ -6,7 +6,7 @@
  */
 import type { BenchContext } from './context.js';
 import { createQuietGate, type QuietGate } from './quiet-gate.js';
-import type { ScenarioCase } from './scenarios/scenario.js';
+import type { MetricValues, ScenarioCase } from './scenarios/scenario.js';
 import { sleep } from './scenarios/scenario.js';
 import type { Sample } from './summary.js';
 import type { RunningTarget, Target } from './targets.js';
@@ -23,38 +23,25 @@ function summarizeValues(values: Record<string, number>): string {
 
 const QUIET_THRESHOLD_PCT = 15;
 
-async function runOne(
-  ctx: BenchContext,
-  gate: QuietGate,
-  scenarioCase: ScenarioCase,
-  target: Target,
-  rep: number,
-): Promise<Sample | undefined> {
-  const label = `[${scenarioCase.key} rep ${rep}/${ctx.options.reps}] ${target.name}`;
-  const foreign = ctx.options.quietWaitSeconds > 0 ? await gate.waitForQuiet() : Number.NaN;
-  const noisy = foreign >= QUIET_THRESHOLD_PCT ? ` (machine busy: other processes at ${Math.round(foreign)}% CPU)` : '';
-  process.stderr.write(`${label} …${noisy}\n`);
-  let running: RunningTarget | undefined;
-  const startedAt = performance.now();
-  try {
-    if (scenarioCase.run === undefined) throw new Error(`${scenarioCase.key} measures its targets together`);
-    running = await target.start(ctx);
-    const values = await scenarioCase.run(ctx, running);
-    const seconds = ((performance.now() - startedAt) / 1_000).toFixed(1);
-    process.stderr.write(`${label}: ${summarizeValues(values)} (${seconds} s)\n`);
-    return { caseKey: scenarioCase.key, target: target.name, rep, values };
-  } catch (error) {
-    const message = describeError(error);
-    process.stderr.write(`${label} FAILED: ${message}\n`);
-    ctx.notes.push(`${scenarioCase.key} rep ${rep} ${target.name} failed: ${message.split('\n')[0] ?? ''}`);
-    return undefined;
-  } finally {
-    await running?.stop();
-  }
+type Measure = (ctx: BenchContext, targets: readonly RunningTarget[]) => Promise<Map<string, MetricValues>>;
+
+/** How a case measures a group of running targets: all at once (runTogether), or its one target (run). */
+function measureOf(scenarioCase: ScenarioCase): Measure {
+  const { run, runTogether } = scenarioCase;
+  if (runTogether !== undefined) return runTogether;
+  if (run === undefined) throw new Error(`${scenarioCase.key} has neither run nor runTogether`);
+  return async (ctx, targets) => {
+    const out = new Map<string, MetricValues>();
+    for (const target of targets) out.set(target.name, await run(ctx, target));
+    return out;
+  };
 }
 
-/** A case whose targets run at the same time: all started, measured together, all stopped. */
-async function runTogether(
+/**
+ * One run: waits for a quiet machine, starts the targets (one, or a case's group that runs at the
+ * same time), measures them, and stops them whatever happened. A failure becomes a note.
+ */
+async function runGroup(
   ctx: BenchContext,
   gate: QuietGate,
   scenarioCase: ScenarioCase,
@@ -69,15 +56,16 @@ async function runTogether(
   const running: RunningTarget[] = [];
   const startedAt = performance.now();
   try {
-    if (scenarioCase.runTogether === undefined) throw new Error(`${scenarioCase.key} measures one target at a time`);
+    const measure = measureOf(scenarioCase);
     for (const target of targets) running.push(await target.start(ctx));
-    const byTarget = await scenarioCase.runTogether(ctx, running);
+    const byTarget = await measure(ctx, running);
     const seconds = ((performance.now() - startedAt) / 1_000).toFixed(1);
     const samples: Sample[] = [];
     for (const target of targets) {
       const values = byTarget.get(target.name);
       if (values === undefined) continue;
-      process.stderr.write(`${label} ${target.name}: ${summarizeValues(values)}\n`);
+      const who = targets.length > 1 ? ` ${target.name}` : '';
+      process.stderr.write(`${label}${who}: ${summarizeValues(values)}\n`);
       samples.push({ caseKey: scenarioCase.key, target: target.name, rep, values });
     }
     process.stderr.write(`${label}: ${seconds} s\n`);
@@ -107,16 +95,12 @@ export async function runCases(
   });
   for (const scenarioCase of cases) {
     for (let rep = 1; rep <= ctx.options.reps; rep += 1) {
-      if (scenarioCase.runTogether !== undefined) {
-        const together = runnable.filter((target) => scenarioCase.targets.includes(target.name));
-        if (together.length > 0) samples.push(...(await runTogether(ctx, gate, scenarioCase, together, rep)));
-        await sleep(200);
-        continue;
-      }
-      for (const target of runnable) {
-        if (!scenarioCase.targets.includes(target.name)) continue;
-        const sample = await runOne(ctx, gate, scenarioCase, target, rep);
-        if (sample !== undefined) samples.push(sample);
+      const ofCase = runnable.filter((target) => scenarioCase.targets.includes(target.name));
+      // A case measured together is one group; any other case runs its targets one by one.
+      const groups = scenarioCase.runTogether !== undefined ? [ofCase] : ofCase.map((target) => [target]);
+      for (const group of groups) {
+        if (group.length === 0) continue;
+        samples.push(...(await runGroup(ctx, gate, scenarioCase, group, rep)));
         await sleep(200); // let sockets close and the mock settle between runs
       }
     }
