@@ -35,31 +35,42 @@ export function warmupSecondsFor(ctx: BenchContext, target: RunningTarget): numb
   return isRelayTarget(target.name) ? ctx.options.jitWarmupSeconds : ctx.options.warmupSeconds;
 }
 
+function chatUrl(target: RunningTarget): string {
+  return `${target.baseUrl}/v1/chat/completions`;
+}
+
+interface MeasuredWindow {
+  readonly result: WrkResult;
+  readonly cpuSeconds: number;
+  readonly hasProxy: boolean;
+  readonly usage: MachineUsage;
+  readonly stats: MockStats;
+}
+
+/**
+ * One measured wrk run against `target`: the mock's counters reset before and read after, the
+ * proxy's CPU time read around it. `ours` are processes of the bench that are not other processes'
+ * load (the mock is added).
+ */
+async function measureWindow(ctx: BenchContext, target: RunningTarget, script: string, seconds: number, ours: readonly number[]): Promise<MeasuredWindow> {
+  await ctx.mock.resetStats();
+  const pids = target.readProxyPids();
+  const watched = [...ours, ctx.mock.readCpuPid()];
+  const machine = startMachineWatch(watched, ctx.clockTicks);
+  const cpuBefore = readCpuSeconds(pids, ctx.clockTicks);
+  const result = await runWrk(ctx, chatUrl(target), script, seconds);
+  const cpuSeconds = readCpuSeconds(pids, ctx.clockTicks) - cpuBefore;
+  const usage = machine.stop(watched);
+  return { result, cpuSeconds, hasProxy: pids.length > 0, usage, stats: await ctx.mock.readStats() };
+}
+
 /** Warm-up, then the measured wrk run with the proxy's CPU time read before and after. */
 export async function measureWrkThroughput(ctx: BenchContext, target: RunningTarget): Promise<WrkThroughput> {
   const script = writeWrkScript(ctx.tempDir);
-  const url = `${target.baseUrl}/v1/chat/completions`;
-  const warmup = await runWrk(ctx, url, script, warmupSecondsFor(ctx, target));
-  await ctx.mock.resetStats();
-  const pids = target.readProxyPids();
-  const watched = [...pids, ctx.mock.readCpuPid()];
-  const machine = startMachineWatch(watched, ctx.clockTicks);
-  const cpuBefore = readCpuSeconds(pids, ctx.clockTicks);
-  const result = await runWrk(ctx, url, script, ctx.options.throughputSeconds);
-  const cpuSeconds = readCpuSeconds(pids, ctx.clockTicks) - cpuBefore;
-  const usage = machine.stop(watched);
-  const stats = await ctx.mock.readStats();
-  const cpuUsPerRequest =
-    pids.length === 0 || result.requests === 0 ? Number.NaN : (cpuSeconds / result.requests) * 1e6;
-  return {
-    rps: result.rps,
-    cpuUsPerRequest,
-    errors: result.errors,
-    requests: result.requests,
-    warmupRequests: warmup.requests,
-    stats,
-    usage,
-  };
+  const warmup = await runWrk(ctx, chatUrl(target), script, warmupSecondsFor(ctx, target));
+  const sum = createWindowSums(warmup.requests);
+  addWindow(sum, await measureWindow(ctx, target, script, ctx.options.throughputSeconds, target.readProxyPids()));
+  return toWrkThroughput(sum);
 }
 
 /** Windows per target in an interleaved measurement (measureWrkInterleaved). */
@@ -75,27 +86,18 @@ export const INTERLEAVED_WINDOWS = 4;
  */
 export async function measureWrkInterleaved(ctx: BenchContext, targets: readonly RunningTarget[]): Promise<Map<string, WrkThroughput>> {
   const script = writeWrkScript(ctx.tempDir);
-  const urlOf = (target: RunningTarget): string => `${target.baseUrl}/v1/chat/completions`;
   const sums = new Map<string, WindowSums>();
   for (const target of targets) {
-    const warmup = await runWrk(ctx, urlOf(target), script, warmupSecondsFor(ctx, target));
+    const warmup = await runWrk(ctx, chatUrl(target), script, warmupSecondsFor(ctx, target));
     sums.set(target.name, createWindowSums(warmup.requests));
   }
   const windowSeconds = Math.max(1, Math.round(ctx.options.throughputSeconds / INTERLEAVED_WINDOWS));
-  const allPids = (): number[] => targets.flatMap((t) => t.readProxyPids());
   for (let round = 0; round < INTERLEAVED_WINDOWS; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse();
     for (const target of order) {
-      await ctx.mock.resetStats();
-      const pids = target.readProxyPids();
       // Every target's processes are ours: the idle ones must not count as other processes' CPU.
-      const watched = [...allPids(), ctx.mock.readCpuPid()];
-      const machine = startMachineWatch(watched, ctx.clockTicks);
-      const cpuBefore = readCpuSeconds(pids, ctx.clockTicks);
-      const result = await runWrk(ctx, urlOf(target), script, windowSeconds);
-      const cpuSeconds = readCpuSeconds(pids, ctx.clockTicks) - cpuBefore;
-      const usage = machine.stop(watched);
-      addWindow(sums.get(target.name) as WindowSums, result, cpuSeconds, pids.length > 0, usage, await ctx.mock.readStats());
+      const ours = targets.flatMap((t) => t.readProxyPids());
+      addWindow(sums.get(target.name) as WindowSums, await measureWindow(ctx, target, script, windowSeconds, ours));
     }
   }
   return new Map([...sums].map(([name, sum]) => [name, toWrkThroughput(sum)]));
@@ -134,7 +136,7 @@ function createWindowSums(warmupRequests: number): WindowSums {
   return { warmupRequests, requests: 0, seconds: 0, errors: 0, cpuSeconds: 0, hasProxy: false, cpu0: 0, cpu1: 0, foreign: 0, stats: createEmptyStats() };
 }
 
-function addWindow(sum: WindowSums, result: WrkResult, cpuSeconds: number, hasProxy: boolean, usage: MachineUsage, stats: MockStats): void {
+function addWindow(sum: WindowSums, { result, cpuSeconds, hasProxy, usage, stats }: MeasuredWindow): void {
   sum.requests += result.requests;
   sum.seconds += result.seconds;
   sum.errors += result.errors;
