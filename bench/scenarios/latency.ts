@@ -1,6 +1,9 @@
 /**
  * (B) Added latency at one connection: a sequential keep-alive client sends N chat requests one
- * after another; p50 and p99 of the round trip, later compared with direct.
+ * after another; p50 and p99 of the round trip, later compared with direct. Each target first gets
+ * A's warm-up (wrk at 64 connections; 10 s for relay targets), so a fresh relay's JIT has settled:
+ * the optimising compiles and deoptimisations of its first seconds run on V8's background threads,
+ * which share the proxy's one pinned core and pre-empt the request being timed.
  */
 import { Agent } from 'node:http';
 import type { BenchContext } from '../context.js';
@@ -9,12 +12,15 @@ import { startMachineWatch } from '../machine-cpu.js';
 import { CLIENT_API_KEY, createChatRequestBody } from '../payloads.js';
 import { pickPercentile, sortNumbers } from '../stats.js';
 import type { RunningTarget } from '../targets.js';
+import { runWrk, writeWrkScript } from '../wrk.js';
 import { defineMetric, defineUsageMetrics, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
+import { warmupSecondsFor } from './throughput.js';
 
 const MAX_SECONDS = 120;
 
 async function measureLatency(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
   const url = `${target.baseUrl}/v1/chat/completions`;
+  if (ctx.wrk.path !== undefined) await runWrk(ctx, url, writeWrkScript(ctx.tempDir), warmupSecondsFor(ctx, target));
   const body = createChatRequestBody(false);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_API_KEY}` };
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
