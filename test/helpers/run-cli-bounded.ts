@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { MAIN } from './spawn-relay.js';
+import { MAIN, relayEnv } from './spawn-relay.js';
 
 export interface CliRun {
   readonly code: number | null;
@@ -15,7 +15,7 @@ export interface CliRun {
  */
 export function runCliBounded(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<CliRun> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN, ...args], { env: relayEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -22,6 +22,20 @@ process.once('exit', () => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+let cacheDir: string | undefined;
+
+/**
+ * The environment a spawned relay gets: PATH, and a V8 code cache directory of this test file's
+ * (src/launch), so tests never write to the user's ~/.cache; then `env`.
+ */
+export function relayEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  if (cacheDir === undefined) {
+    cacheDir = mkdtempSync(join(tmpdir(), 'relay-test-v8-'));
+    tempDirs.push(cacheDir);
+  }
+  return { PATH: process.env.PATH, RELAY_BARTENDER_CACHE_DIR: cacheDir, ...env };
+}
+
 /** Writes `yaml` to a temp file (removed when the test process exits) and returns its path. */
 export function writeConfig(yaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'relay-test-'));
@@ -34,7 +48,7 @@ export function writeConfig(yaml: string): string {
 /** Runs the relay CLI to completion (for --check, --help, bad configs). */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN, ...args], { env: relayEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -46,7 +60,7 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
 /** Starts the relay as a child process (port 0 unless the config says) and waits until it listens. */
 export async function spawnRelay(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<SpawnedRelay> {
   const proc = spawn(process.execPath, [MAIN, '--log-format', 'json', ...args], {
-    env: { PATH: process.env.PATH, ...env },
+    env: relayEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { MAIN, spawnRelay, writeConfig } from '../helpers/spawn-relay.js';
+import { MAIN, relayEnv, spawnRelay, writeConfig } from '../helpers/spawn-relay.js';
 
 test('warns at start when a backend key is set, auth.keys is empty and the relay listens beyond loopback', { timeout: 15_000 }, async () => {
   const file = writeConfig('server: {host: 0.0.0.0, port: 0}\nbackend: {base_url: "http://127.0.0.1:9", api_key: "sk-open-relay-key"}\n');
@@ -28,7 +28,7 @@ test('does not warn when access keys are set or the relay listens on loopback', 
 
 test('--log-format pretty prints human-readable lines, not JSON', { timeout: 15_000 }, async () => {
   const file = writeConfig('server: {host: 127.0.0.1, port: 0}\n');
-  const proc = spawn(process.execPath, [MAIN, '-c', file, '--log-format', 'pretty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [MAIN, '-c', file, '--log-format', 'pretty'], { env: { ...process.env, ...relayEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   await new Promise<void>((resolve) => {
     proc.stdout.on('data', (c: Buffer) => {
