@@ -21,11 +21,11 @@ const launcherFile = new URL('../dist/relay-bartender.mjs', import.meta.url).pat
  *   noise. (An earlier session read A as erratic with this flag; the same build without it has
  *   since swung between 86 and 220 µs per request from one minute to the next, so that reading was
  *   the host.)
- * - `--min-semi-space-size=8` starts the young generation at that size instead of growing it from
- *   1 MiB through a dozen scavenges while the bundle loads: about 20 ms less to listening (E), the
- *   same idle RSS (54.4 MiB either way; pages are touched only as they are used).
+ * (`--min-semi-space-size=8` as well took about 20 ms off the start, but a young generation kept
+ *   at 8 MiB cost 8.5 µs more per request under A's load in paired runs, and D's RSS grew 21 MiB:
+ *   V8 keeps it smaller, and in cache, while few objects survive.)
  */
-const NODE_FLAGS = '--max-semi-space-size=8 --min-semi-space-size=8';
+const NODE_FLAGS = '--max-semi-space-size=8';
 
 await build({
   entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
