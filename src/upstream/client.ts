@@ -1,13 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-// Only the connection pool is needed, not undici's index (see undici-internals.d.ts).
-import Pool from 'undici/lib/dispatcher/pool.js';
 import { UpstreamCall } from './call.js';
+import { FreeListPool } from './free-list-pool.js';
 import { toDispatchBody } from './one-shot-body.js';
 import { toBasePath } from '../proxy/target.js';
 
 /**
- * One backend: an undici Pool bound to its origin (so no request can reach another host), with the
+ * One backend: an undici Pool (FreeListPool: undici's, with an O(1) choice of connection) bound to its origin (so no request can reach another host), with the
  * connect, headers and idle-body timeouts from the config. Redirects are never followed (undici 7
  * follows none without an interceptor): a 3xx goes back to the client, without the key.
  */
@@ -38,7 +37,7 @@ export interface Upstream {
 
 export function createUpstream(config: UpstreamConfig): Upstream {
   const url = new URL(config.base_url);
-  const pool = new Pool(url.origin, {
+  const pool = new FreeListPool(url.origin, {
     connect: { timeout: config.connect_timeout * 1000 },
     headersTimeout: config.timeout * 1000,
     bodyTimeout: config.timeout * 1000,
