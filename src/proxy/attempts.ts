@@ -113,11 +113,13 @@ function sendOnce(ctx: RelayContext, req: IncomingMessage, ex: Exchange, plan: S
   const identity = echoFor(ctx, ex) !== undefined || ex.usage !== undefined;
   const add: string[] = ['x-request-id', ex.id];
   if (identity) add.push('accept-encoding', 'identity');
-  const headers = toUpstreamHeaders(req.rawHeaders, backend.policies[key] as RequestHeaderPolicy, {
+  const policy = backend.policies[key] as RequestHeaderPolicy;
+  const headers = toUpstreamHeaders(req.rawHeaders, policy, {
     contentLength: body.contentLength,
     alsoDrop: identity ? [ex.accessHeader, 'accept-encoding'] : [ex.accessHeader],
     add,
-    clientAddress: req.socket.remoteAddress,
+    // Read only when sent: the first read of a socket's address is a getpeername() system call.
+    clientAddress: policy.forwardClientIp ? req.socket.remoteAddress : undefined,
   });
   const path = backend.path(plan.target);
   if (ctx.log.isLevelEnabled('debug')) {
