@@ -27,13 +27,14 @@ const launcherFile = new URL('../dist/relay-bartender.mjs', import.meta.url).pat
  */
 const NODE_FLAGS = '--max-semi-space-size=8';
 
+/** What both files are built with. */
+const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning' };
+
 await build({
+  ...common,
   entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
   outfile: bundleFile,
-  bundle: true,
-  platform: 'node',
   format: 'cjs',
-  target: 'node20',
   external: ['pino-pretty', 'better-sqlite3', 'pg', 'ioredis'],
   define: { RELAY_BARTENDER_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__relayImportMetaUrl' },
   // The sources are ES modules: import.meta.url is the bundle's URL.
@@ -41,22 +42,16 @@ await build({
   minify: true,
   keepNames: false,
   sourcemap: 'linked',
-  legalComments: 'none',
-  logLevel: 'warning',
   plugins: [unusedModules()],
 });
 
 await build({
+  ...common,
   entryPoints: [new URL('../src/launch/launcher.ts', import.meta.url).pathname],
   outfile: launcherFile,
-  bundle: true,
-  platform: 'node',
   format: 'esm',
-  target: 'node20',
   define: { RELAY_BARTENDER_BUNDLE_HASH: JSON.stringify(createHash('sha256').update(readFileSync(bundleFile)).digest('hex').slice(0, 16)) },
   banner: { js: NODE_FLAGS === '' ? '#!/usr/bin/env node' : `#!/usr/bin/env -S node ${NODE_FLAGS}` },
-  legalComments: 'none',
-  logLevel: 'warning',
 });
 // Runnable as it is (./dist/relay-bartender.mjs), as the bin is once installed.
 chmodSync(launcherFile, 0o755);

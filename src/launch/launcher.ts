@@ -17,24 +17,29 @@ declare const RELAY_BARTENDER_BUNDLE_HASH: string;
 /** The cache is written this long after start: by then start-up (and usually a first request) has compiled. */
 const SAVE_AFTER_MS = 2_000;
 
-const bundle = fileURLToPath(new URL('./relay-bartender.cjs', import.meta.url));
-const source = readFileSync(bundle, 'utf8');
-const dir = cacheDirectory(process.env);
-const cacheFile = dir === undefined ? undefined : join(dir, cacheFileName(RELAY_BARTENDER_BUNDLE_HASH, process.version, process.arch, process.execArgv));
-const cachedData = cacheFile === undefined || dir === undefined || !isOwnDirectory(dir) ? undefined : readOptional(cacheFile);
+launch();
 
-// The CommonJS wrapper on the first line keeps the bundle's line numbers (and its source map) right.
-const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-  filename: bundle,
-  cachedData,
-  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-});
-if (cacheFile !== undefined && dir !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
-  setTimeout(() => saveCache(script, dir, cacheFile), SAVE_AFTER_MS).unref();
+/** In a function, so the cache's bytes (half a megabyte) are garbage once the bundle is compiled. */
+function launch(): void {
+  const bundle = fileURLToPath(new URL('./relay-bartender.cjs', import.meta.url));
+  const source = readFileSync(bundle, 'utf8');
+  const dir = cacheDirectory(process.env);
+  const cacheFile = dir === undefined ? undefined : join(dir, cacheFileName(RELAY_BARTENDER_BUNDLE_HASH, process.version, process.arch, process.execArgv));
+  const cachedData = cacheFile === undefined || dir === undefined || !isOwnDirectory(dir) ? undefined : readOptional(cacheFile);
+
+  // The CommonJS wrapper on the first line keeps the bundle's line numbers (and its source map) right.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundle,
+    cachedData,
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (cacheFile !== undefined && dir !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+    setTimeout(() => saveCache(script, dir, cacheFile), SAVE_AFTER_MS).unref();
+  }
+  const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string) => void;
+  const module = { exports: {} };
+  run.call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
 }
-const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string) => void;
-const module = { exports: {} };
-run.call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
 
 function readOptional(path: string): Buffer | undefined {
   try {

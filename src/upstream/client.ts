@@ -6,8 +6,9 @@ import { toDispatchBody } from './one-shot-body.js';
 import { toBasePath } from '../proxy/target.js';
 
 /**
- * One backend: an undici Pool (FreeListPool: undici's, with an O(1) choice of connection) bound to its origin (so no request can reach another host), with the
- * connect, headers and idle-body timeouts from the config. Redirects are never followed (undici 7
+ * One backend: an undici Pool (FreeListPool: undici's, with an O(1) choice of connection) bound to
+ * its origin (so no request can reach another host), with the connect, headers and idle-body
+ * timeouts from the config. Redirects are never followed (undici 7
  * follows none without an interceptor): a 3xx goes back to the client, without the key.
  */
 export interface UpstreamConfig {
