@@ -61,7 +61,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                         "node ${TSC_ENTRY_PATH} -c {config}"; env BENCH_RELAY_CMD)
   --duration S          scenario A, F and G measuring seconds (default 8, quick 4)
   --jit-warmup S        scenario A, B, F and G warm-up of the relay targets, which run on
-                        Node's JIT (default 10, quick 4; direct and nginx: 2, quick 1)
+                        Node's JIT (default 10, quick 4; direct and nginx: 2, quick 1);
+                        C and G-SSE warm the relay targets for half of it
   --requests N          scenario B sequential requests (default 3000, quick 1000)
   --streams LIST        scenario C stream counts (default 200,1000,5000; quick 200,1000,2000)
   --upload-mib N        scenario D upload size in MiB (default 50)
