@@ -79,7 +79,7 @@ async function runBench(
       method:
         `${pinned ? 'proxy pinned to CPU 0, mock + load generator to CPU 1' : 'no pinning'}; ` +
         `${options.reps} repetition(s), targets interleaved per repetition, fresh proxy per run; ` +
-        `A/B/F/G warm-up ${options.warmupSeconds} s (direct, nginx) and ${options.jitWarmupSeconds} s (relay targets, JIT); ` +
+        `A/B/F/G warm-up ${options.warmupSeconds} s (direct, nginx) and ${options.jitWarmupSeconds} s (relay targets, JIT), C/G-SSE ${Math.max(1, Math.round(options.jitWarmupSeconds / 2))} s (relay targets); ` +
         `${options.quick ? 'quick mode; ' : ''}` +
         `measuring took ${seconds} s`,
       relayCommand: relay.template,
