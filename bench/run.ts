@@ -17,6 +17,7 @@ import { runCases } from './orchestrate.js';
 import { derivePairedSamples, describePairedRatios } from './paired.js';
 import { resolveRelayCommand } from './relay-command.js';
 import { writeReport } from './report.js';
+import { streamJitWarmupSeconds } from './scenarios/fanout.js';
 import { pinBenchProcess, readFdLimits, setUpBench } from './setup.js';
 import { summarizeSamples } from './summary.js';
 import { createTargets } from './targets.js';
@@ -79,7 +80,7 @@ async function runBench(
       method:
         `${pinned ? 'proxy pinned to CPU 0, mock + load generator to CPU 1' : 'no pinning'}; ` +
         `${options.reps} repetition(s), targets interleaved per repetition, fresh proxy per run; ` +
-        `A/B/F/G warm-up ${options.warmupSeconds} s (direct, nginx) and ${options.jitWarmupSeconds} s (relay targets, JIT), C/G-SSE ${Math.max(1, Math.round(options.jitWarmupSeconds / 2))} s (relay targets); ` +
+        `A/B/F/G warm-up ${options.warmupSeconds} s (direct, nginx) and ${options.jitWarmupSeconds} s (relay targets, JIT), C/G-SSE ${streamJitWarmupSeconds(options)} s (relay targets); ` +
         `${options.quick ? 'quick mode; ' : ''}` +
         `measuring took ${seconds} s`,
       relayCommand: relay.template,

@@ -42,8 +42,8 @@ const WARMUP_PACE_MS = 10;
  * first-chunk p50 through the relay read 7, 14 and 51 ms in one run without it, 2.0, 2.2 and 2.9
  * with 5 s of it, and 3.1, 3.1 and 5.0 with 10 s (direct: 1.1-2.2 ms throughout).
  */
-function streamJitWarmupSeconds(ctx: BenchContext): number {
-  return Math.max(1, Math.round(ctx.options.jitWarmupSeconds / 2));
+export function streamJitWarmupSeconds(options: { readonly jitWarmupSeconds: number }): number {
+  return Math.max(1, Math.round(options.jitWarmupSeconds / 2));
 }
 
 /** Pause after the warm-up: its sockets close, and the proxy's GC and JIT work finish. */
@@ -112,7 +112,7 @@ export async function measureStreams(
   const paceMs = choosePaceMs(count);
   const warmupStreams = countWarmupStreams(count);
   if (isRelayTarget(target.name) && ctx.wrk.path !== undefined) {
-    await runWrk(ctx, `${target.baseUrl}/v1/chat/completions`, writeWrkScript(ctx.tempDir), streamJitWarmupSeconds(ctx));
+    await runWrk(ctx, `${target.baseUrl}/v1/chat/completions`, writeWrkScript(ctx.tempDir), streamJitWarmupSeconds(ctx.options));
   }
   await ctx.mock.resetStats(WARMUP_PACE_MS);
   const warmup = await runStreams(createStreamSpec(target, warmupStreams, chunks, WARMUP_PACE_MS, WARMUP_RAMP_BATCH));
