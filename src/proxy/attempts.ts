@@ -113,13 +113,11 @@ function sendOnce(ctx: RelayContext, req: IncomingMessage, ex: Exchange, plan: S
   const identity = echoFor(ctx, ex) !== undefined || ex.usage !== undefined;
   const add: string[] = ['x-request-id', ex.id];
   if (identity) add.push('accept-encoding', 'identity');
-  const policy = backend.policies[key] as RequestHeaderPolicy;
-  const headers = toUpstreamHeaders(req.rawHeaders, policy, {
+  const headers = toUpstreamHeaders(req.rawHeaders, backend.policies[key] as RequestHeaderPolicy, {
     contentLength: body.contentLength,
     alsoDrop: identity ? [ex.accessHeader, 'accept-encoding'] : [ex.accessHeader],
     add,
-    // Read only when sent: the first read of a socket's address is a getpeername() system call.
-    clientAddress: policy.forwardClientIp ? req.socket.remoteAddress : undefined,
+    client: req.socket,
   });
   const path = backend.path(plan.target);
   if (ctx.log.isLevelEnabled('debug')) {

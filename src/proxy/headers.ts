@@ -85,7 +85,16 @@ export interface UpstreamHeaderEdits {
   readonly alsoDrop?: readonly (string | undefined)[];
   /** Flat [name, value, …] to add. */
   readonly add: readonly string[];
-  readonly clientAddress?: string | undefined;
+  /**
+   * The client's connection, whose address goes into x-forwarded-for under server.forward_client_ip.
+   * Read only then: a socket's first remoteAddress is a getpeername() system call per connection.
+   */
+  readonly client?: ClientConnection | undefined;
+}
+
+/** What the headers need of the client's socket. */
+export interface ClientConnection {
+  readonly remoteAddress?: string | undefined;
 }
 
 /** The headers the backend receives, from the client's raw headers (names' case and order kept). */
@@ -104,8 +113,9 @@ export function toUpstreamHeaders(rawHeaders: readonly string[], policy: Request
     }
     out.push(name, rawHeaders[i + 1] as string);
   }
-  if (policy.forwardClientIp && edits.clientAddress !== undefined) {
-    out.push('x-forwarded-for', forwardedFor === undefined ? edits.clientAddress : `${forwardedFor}, ${edits.clientAddress}`);
+  const clientAddress = policy.forwardClientIp ? edits.client?.remoteAddress : undefined;
+  if (clientAddress !== undefined) {
+    out.push('x-forwarded-for', forwardedFor === undefined ? clientAddress : `${forwardedFor}, ${clientAddress}`);
   }
   if (edits.contentLength !== undefined) out.push('content-length', String(edits.contentLength));
   for (const item of policy.inject) out.push(item);

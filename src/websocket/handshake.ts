@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { RelayError } from '../errors.js';
-import { toUpstreamHeaders, type RequestHeaderPolicy } from '../proxy/headers.js';
+import { toUpstreamHeaders, type ClientConnection, type RequestHeaderPolicy } from '../proxy/headers.js';
 import type { ModelResolver } from '../proxy/model-policy.js';
 import { toUpstreamPath, type Target } from '../proxy/target.js';
 
@@ -125,7 +125,7 @@ export interface HandshakeHeaderEdits {
   readonly accessHeader: string | undefined;
   /** Flat [name, value, …] to add (x-request-id). */
   readonly add: readonly string[];
-  readonly clientAddress: string | undefined;
+  readonly client: ClientConnection | undefined;
 }
 
 /**
@@ -139,7 +139,7 @@ export function toHandshakeHeaders(rawHeaders: readonly string[], policy: Reques
     contentLength: undefined,
     alsoDrop: [...HANDSHAKE_HEADERS, edits.accessHeader],
     add: edits.add,
-    clientAddress: edits.clientAddress,
+    client: edits.client,
   });
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 0; i < flat.length; i += 2) {

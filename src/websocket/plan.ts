@@ -48,15 +48,14 @@ export function planUpstream(ctx: RelayContext, req: IncomingMessage, session: W
     return model === undefined ? undefined : backend.mapModel(model);
   });
   if (query.asked !== undefined) session.noteModel(query.asked, query.sent);
-  const policy = backend.policies[key] as RequestHeaderPolicy;
   const upstreamQuery = Object.keys(backend.spec.query).length === 0 ? query.query : withQuery(query.query, Object.entries(backend.spec.query));
   return {
     url: toUpstreamUrl(backend.upstream.origin, backend.upstream.basePath, { apiPath: target.apiPath, query: upstreamQuery }),
     protocols: toUpstreamProtocols(offered, { dropKeys: backend.hasKeys, accessProtocol: access.protocol }),
-    headers: toHandshakeHeaders(req.rawHeaders, policy, {
+    headers: toHandshakeHeaders(req.rawHeaders, backend.policies[key] as RequestHeaderPolicy, {
       accessHeader: access.header,
       add: ['x-request-id', session.id],
-      clientAddress: policy.forwardClientIp ? req.socket.remoteAddress : undefined,
+      client: req.socket,
     }),
   };
 }

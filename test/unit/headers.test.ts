@@ -81,14 +81,14 @@ const UPSTREAM_CASES: readonly UpstreamCase[] = [
     name: 'client identity headers are dropped unless forwarded',
     policy: PASSING,
     raw: ['X-Forwarded-For', '1.2.3.4', 'X-Real-IP', '1.2.3.4', 'Forwarded', 'for=1.2.3.4', 'CF-Connecting-IP', '1.2.3.4', 'CF-IPCountry', 'NL', 'True-Client-IP', '1.2.3.4', 'X-Forwarded-Proto', 'https', 'Via', '1.1 cdn', 'X-Ok', '1'],
-    edits: { contentLength: undefined, add: [], clientAddress: '127.0.0.1' },
+    edits: { contentLength: undefined, add: [], client: { remoteAddress: '127.0.0.1' } },
     expected: [['x-ok', '1']],
   },
   {
     name: 'forwarded client identity: x-forwarded-for values are joined and the client address appended',
     policy: FORWARDING,
     raw: ['X-Forwarded-For', '1.2.3.4', 'X-Real-IP', '1.2.3.4', 'x-forwarded-for', '5.6.7.8', 'CF-Connecting-IP', '1.2.3.4'],
-    edits: { contentLength: undefined, add: [], clientAddress: '127.0.0.1' },
+    edits: { contentLength: undefined, add: [], client: { remoteAddress: '127.0.0.1' } },
     expected: [
       ['x-real-ip', '1.2.3.4'],
       ['cf-connecting-ip', '1.2.3.4'],
@@ -99,7 +99,7 @@ const UPSTREAM_CASES: readonly UpstreamCase[] = [
     name: 'forwarded client identity without x-forwarded-for: the client address alone',
     policy: FORWARDING,
     raw: [],
-    edits: { contentLength: undefined, add: [], clientAddress: '10.0.0.9' },
+    edits: { contentLength: undefined, add: [], client: { remoteAddress: '10.0.0.9' } },
     expected: [['x-forwarded-for', '10.0.0.9']],
   },
   {
@@ -240,3 +240,17 @@ for (const [type, expected] of EVENT_STREAM) {
     assert.equal(isEventStream(type), expected);
   });
 }
+
+test("the client's address is read only when it is forwarded (its first read is a getpeername() call)", () => {
+  let reads = 0;
+  const client = {
+    get remoteAddress(): string {
+      reads++;
+      return '10.0.0.9';
+    },
+  };
+  toUpstreamHeaders(['X-Ok', '1'], PASSING, { contentLength: undefined, add: [], client });
+  assert.equal(reads, 0);
+  assert.deepEqual(pairs(toUpstreamHeaders([], FORWARDING, { contentLength: undefined, add: [], client })), [['x-forwarded-for', '10.0.0.9']]);
+  assert.equal(reads, 1);
+});

@@ -108,12 +108,12 @@ test('toHandshakeHeaders applies the HTTP key policy and leaves the handshake fi
   ];
   const hiding = createRequestHeaderPolicy({ apiKey: 'sk-backend', forwardClientIp: false });
   assert.deepEqual(
-    { ...toHandshakeHeaders(raw, hiding, { accessHeader: undefined, add: ['x-request-id', 'id-1'], clientAddress: '127.0.0.1' }) },
+    { ...toHandshakeHeaders(raw, hiding, { accessHeader: undefined, add: ['x-request-id', 'id-1'], client: { remoteAddress: '127.0.0.1' } }) },
     { 'openai-beta': 'realtime=v1', cookie: 'a=1; b=2', authorization: 'Bearer sk-backend', 'x-request-id': 'id-1' },
   );
   const passing = createRequestHeaderPolicy({ apiKey: '', forwardClientIp: false });
   assert.deepEqual(
-    { ...toHandshakeHeaders(raw, passing, { accessHeader: 'x-api-key', add: [], clientAddress: undefined }) },
+    { ...toHandshakeHeaders(raw, passing, { accessHeader: 'x-api-key', add: [], client: undefined }) },
     { authorization: 'Bearer sk-user', 'openai-beta': 'realtime=v1', cookie: 'a=1; b=2' },
   );
 });
