@@ -134,7 +134,7 @@ export class Exchange {
       asked: this.lateModel?.asked ?? this.asked,
       sent: this.lateModel?.sent ?? this.sent,
       backend: this.backend,
-      status: res.headersSent ? res.statusCode : (this.answered?.status ?? (this.clientGone ? 499 : (this.error?.status ?? res.statusCode))),
+      status: this.#clientStatus(this.error?.status ?? res.statusCode),
       stream: this.stream,
       clientGone: this.clientGone,
       start: this.start,
@@ -143,12 +143,21 @@ export class Exchange {
     });
   }
 
+  /**
+   * The status the client got: the response head's; else the answer Node's server gave itself
+   * (answered); else 499 when the client left first; else `unsent`.
+   */
+  #clientStatus(unsent: number): number {
+    const res = this.#res;
+    return res.headersSent ? res.statusCode : (this.answered?.status ?? (this.clientGone ? 499 : unsent));
+  }
+
   #writeLog(): void {
     const res = this.#res;
     const end = performance.now();
     const asked = this.lateModel?.asked ?? this.asked;
     const sent = this.lateModel?.sent ?? this.sent;
-    const status = res.headersSent ? res.statusCode : (this.answered?.status ?? (this.clientGone ? 499 : res.statusCode));
+    const status = this.#clientStatus(res.statusCode);
     const outcome = this.answered?.code ?? this.error?.code ?? (this.clientGone ? 'client_closed_request' : 'ok');
     const level = status >= 500 || (this.error !== undefined && this.error.status >= 500) ? 'warn' : 'info';
     this.#ctx.log[level](
