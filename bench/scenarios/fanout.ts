@@ -14,7 +14,6 @@ import { readCpuSeconds, startRssSampler } from '../proc-stats.js';
 import { runStreams, type StreamRunSpec } from '../sse-client.js';
 import { pickPercentile, sortNumbers } from '../stats.js';
 import { isRelayTarget, type RunningTarget } from '../targets.js';
-import { runWrk, writeWrkScript } from '../wrk.js';
 import {
   MIB,
   defineMetric,
@@ -24,6 +23,7 @@ import {
   type MetricValues,
   type ScenarioCase,
 } from './scenario.js';
+import { warmUp } from './throughput.js';
 
 const RAMP_BATCH = 5;
 const RAMP_INTERVAL_MS = 5;
@@ -112,7 +112,7 @@ export async function measureStreams(
   const paceMs = choosePaceMs(count);
   const warmupStreams = countWarmupStreams(count);
   if (isRelayTarget(target.name) && ctx.wrk.path !== undefined) {
-    await runWrk(ctx, `${target.baseUrl}/v1/chat/completions`, writeWrkScript(ctx.tempDir), streamJitWarmupSeconds(ctx.options));
+    await warmUp(ctx, target, streamJitWarmupSeconds(ctx.options));
   }
   await ctx.mock.resetStats(WARMUP_PACE_MS);
   const warmup = await runStreams(createStreamSpec(target, warmupStreams, chunks, WARMUP_PACE_MS, WARMUP_RAMP_BATCH));

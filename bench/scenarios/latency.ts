@@ -12,15 +12,14 @@ import { startMachineWatch } from '../machine-cpu.js';
 import { CLIENT_API_KEY, createChatRequestBody } from '../payloads.js';
 import { pickPercentile, sortNumbers } from '../stats.js';
 import type { RunningTarget } from '../targets.js';
-import { runWrk, writeWrkScript } from '../wrk.js';
 import { defineMetric, defineUsageMetrics, toUsageValues, type MetricValues, type ScenarioCase } from './scenario.js';
-import { warmupSecondsFor } from './throughput.js';
+import { warmUp } from './throughput.js';
 
 const MAX_SECONDS = 120;
 
 async function measureLatency(ctx: BenchContext, target: RunningTarget): Promise<MetricValues> {
   const url = `${target.baseUrl}/v1/chat/completions`;
-  if (ctx.wrk.path !== undefined) await runWrk(ctx, url, writeWrkScript(ctx.tempDir), warmupSecondsFor(ctx, target));
+  if (ctx.wrk.path !== undefined) await warmUp(ctx, target);
   const body = createChatRequestBody(false);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_API_KEY}` };
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });

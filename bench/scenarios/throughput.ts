@@ -39,6 +39,14 @@ function chatUrl(target: RunningTarget): string {
   return `${target.baseUrl}/v1/chat/completions`;
 }
 
+/**
+ * A's warm-up load (wrk POSTing the chat body) against `target`, for `seconds` (by default
+ * warmupSecondsFor); B, C and G-SSE warm their targets with it too.
+ */
+export function warmUp(ctx: BenchContext, target: RunningTarget, seconds = warmupSecondsFor(ctx, target), script = writeWrkScript(ctx.tempDir)): Promise<WrkResult> {
+  return runWrk(ctx, chatUrl(target), script, seconds);
+}
+
 interface MeasuredWindow {
   readonly result: WrkResult;
   readonly cpuSeconds: number;
@@ -67,7 +75,7 @@ async function measureWindow(ctx: BenchContext, target: RunningTarget, script: s
 /** Warm-up, then the measured wrk run with the proxy's CPU time read before and after. */
 export async function measureWrkThroughput(ctx: BenchContext, target: RunningTarget): Promise<WrkThroughput> {
   const script = writeWrkScript(ctx.tempDir);
-  const warmup = await runWrk(ctx, chatUrl(target), script, warmupSecondsFor(ctx, target));
+  const warmup = await warmUp(ctx, target, warmupSecondsFor(ctx, target), script);
   const sum = createWindowSums(warmup.requests);
   addWindow(sum, await measureWindow(ctx, target, script, ctx.options.throughputSeconds, target.readProxyPids()));
   return toWrkThroughput(sum);
@@ -88,7 +96,7 @@ export async function measureWrkInterleaved(ctx: BenchContext, targets: readonly
   const script = writeWrkScript(ctx.tempDir);
   const sums = new Map<string, WindowSums>();
   for (const target of targets) {
-    const warmup = await runWrk(ctx, chatUrl(target), script, warmupSecondsFor(ctx, target));
+    const warmup = await warmUp(ctx, target, warmupSecondsFor(ctx, target), script);
     sums.set(target.name, createWindowSums(warmup.requests));
   }
   const windowSeconds = Math.max(1, Math.round(ctx.options.throughputSeconds / INTERLEAVED_WINDOWS));
