@@ -44,12 +44,35 @@ export function scanJson(buf: Uint8Array): JsonScan {
 }
 
 function scan(buf: Uint8Array): JsonScan {
+  const start = skipWs(buf, 0);
+  const isObject = buf[start] === C.LBrace;
+  const members: JsonMember[] = [];
+  const end = skipWs(buf, walk(buf, start, isObject ? members : null));
+  if (end !== buf.length) throw new Invalid(end);
+  return { ok: true, isObject, members };
+}
+
+/**
+ * Offset just past the JSON value that starts at `start` (no spaces before it), or -1 when no valid
+ * value starts there. What follows the value is not looked at.
+ */
+export function jsonValueEnd(buf: Uint8Array, start: number): number {
+  try {
+    return walk(buf, start, null);
+  } catch (err) {
+    if (err instanceof Invalid) return -1;
+    throw err;
+  }
+}
+
+/**
+ * Validates the value at `i` and returns the offset just past it. When `members` is given (the value
+ * is an object), its top-level members are recorded there.
+ */
+function walk(buf: Uint8Array, i: number, members: JsonMember[] | null): number {
   const n = buf.length;
   const stack: number[] = [];
-  const members: JsonMember[] = [];
   let pending = null as JsonMember | null;
-  let i = skipWs(buf, 0);
-  const isObject = buf[i] === C.LBrace;
 
   // expectValue → (container open | scalar) → afterValue → (',' | close) → ...
   value: for (;;) {
@@ -62,8 +85,8 @@ function scan(buf: Uint8Array): JsonScan {
         stack.pop();
         i++;
       } else {
-        i = readKey(buf, i, stack.length === 1 && isObject, members);
-        if (stack.length === 1 && isObject) pending = members[members.length - 1] ?? null;
+        i = readKey(buf, i, stack.length === 1 ? members : null);
+        if (stack.length === 1 && members !== null) pending = members[members.length - 1] ?? null;
         continue value;
       }
     } else if (c === C.LBracket) {
@@ -93,18 +116,15 @@ function scan(buf: Uint8Array): JsonScan {
         pending.valueEnd = i;
         pending = null;
       }
-      i = skipWs(buf, i);
       const top = stack[stack.length - 1];
-      if (top === undefined) {
-        if (i !== n) throw new Invalid(i);
-        return { ok: true, isObject, members };
-      }
+      if (top === undefined) return i;
+      i = skipWs(buf, i);
       const d = buf[i];
       if (d === C.Comma) {
         i = skipWs(buf, i + 1);
         if (top === OBJECT) {
-          i = readKey(buf, i, stack.length === 1 && isObject, members);
-          if (stack.length === 1 && isObject) pending = members[members.length - 1] ?? null;
+          i = readKey(buf, i, stack.length === 1 ? members : null);
+          if (stack.length === 1 && members !== null) pending = members[members.length - 1] ?? null;
         }
         continue value;
       }
@@ -118,21 +138,22 @@ function scan(buf: Uint8Array): JsonScan {
   }
 }
 
-/** Reads `"key" :` and returns the offset of the value. Records the member when it is top-level. */
-function readKey(buf: Uint8Array, i: number, record: boolean, members: JsonMember[]): number {
+/** Reads `"key" :` and returns the offset of the value. Records the member in `members` when given. */
+function readKey(buf: Uint8Array, i: number, members: JsonMember[] | null): number {
   if (buf[i] !== C.Quote) throw new Invalid(i);
   const keyStart = i;
   const keyEnd = skipString(buf, i);
   i = skipWs(buf, keyEnd);
   if (buf[i] !== C.Colon) throw new Invalid(i);
   i = skipWs(buf, i + 1);
-  if (record) {
+  if (members !== null) {
     members.push({ keyStart, key: decodeString(buf, keyStart, keyEnd), valueStart: i, valueEnd: -1 });
   }
   return i;
 }
 
-function skipWs(buf: Uint8Array, i: number): number {
+/** Offset of the first byte at or after `i` that is not JSON whitespace. */
+export function skipWs(buf: Uint8Array, i: number): number {
   for (;;) {
     const c = buf[i];
     if (c === C.Space || c === C.Lf || c === C.Cr || c === C.Tab) i++;

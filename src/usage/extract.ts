@@ -1,4 +1,5 @@
 import type { UsageFigures } from './record.js';
+import { readUsageMember, UNREADABLE } from './usage-reader.js';
 
 /**
  * Reads token usage from what a backend sent, whatever the endpoint (issue 5):
@@ -14,17 +15,26 @@ import type { UsageFigures } from './record.js';
 
 const USAGE_KEY = Buffer.from('"usage"');
 
+function isSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
 /** Usage of a non-streamed JSON response body. */
 export function usageFromJson(body: Buffer): UsageFigures | undefined {
   // Most bodies that carry no usage are skipped without parsing (large image or file bodies).
   const at = body.lastIndexOf(USAGE_KEY);
   if (at === -1) return undefined;
-  // The usage object alone is parsed when it can be cut out (OpenAI puts it last, at the top level);
-  // anything unusual falls back to parsing the whole body.
-  const object = isObjectText(body) ? objectAfterKey(body, at + USAGE_KEY.length) : undefined;
-  if (object !== undefined) {
-    const figures = parse(object, (v) => toUsageFigures(v));
-    if (figures !== undefined) return figures;
+  // The usage object alone is read when it can be cut out (OpenAI puts it last, at the top level):
+  // from its bytes, or parsed when the byte reader leaves it to JSON.parse. Anything unusual falls
+  // back to parsing the whole body.
+  if (isObjectText(body) && !insideString(body, at)) {
+    const read = readUsageMember(body, at + USAGE_KEY.length);
+    if (read !== UNREADABLE) return read ?? parse(body, usageFromEvent);
+    const object = objectAfterKey(body, at + USAGE_KEY.length);
+    if (object !== undefined) {
+      const figures = parse(object, toUsageFigures);
+      if (figures !== undefined) return figures;
+    }
   }
   return parse(body, usageFromEvent);
 }
@@ -37,30 +47,30 @@ function parse(bytes: Buffer, read: (value: unknown) => UsageFigures | undefined
   }
 }
 
-const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
-
 /** Whether the body is written as one JSON object (`{` first and `}` last, spaces aside). */
 function isObjectText(body: Buffer): boolean {
   let first = 0;
-  while (first < body.length && SPACE.has(body[first] as number)) first++;
+  while (first < body.length && isSpace(body[first])) first++;
   let last = body.length - 1;
-  while (last > first && SPACE.has(body[last] as number)) last--;
+  while (last > first && isSpace(body[last])) last--;
   return body[first] === 0x7b && body[last] === 0x7d;
+}
+
+/** The key found at `keyStart` sits inside a string: a backslash escapes its opening quote. */
+function insideString(body: Buffer, keyStart: number): boolean {
+  return keyStart > 0 && body[keyStart - 1] === 0x5c;
 }
 
 /**
  * The `{…}` that follows a key at `from` (after optional spaces and a colon), cut at its matching
- * brace (strings and their escapes skipped); undefined when something else follows, or when the key
- * sits inside a string (a backslash before its opening quote).
+ * brace (strings and their escapes skipped); undefined when something else follows.
  */
 function objectAfterKey(body: Buffer, from: number): Buffer | undefined {
-  const keyStart = from - USAGE_KEY.length;
-  if (keyStart > 0 && body[keyStart - 1] === 0x5c) return undefined;
   let i = from;
-  while (i < body.length && SPACE.has(body[i] as number)) i++;
+  while (i < body.length && isSpace(body[i])) i++;
   if (body[i] !== 0x3a) return undefined;
   i++;
-  while (i < body.length && SPACE.has(body[i] as number)) i++;
+  while (i < body.length && isSpace(body[i])) i++;
   if (body[i] !== 0x7b) return undefined;
   const start = i;
   let depth = 0;
