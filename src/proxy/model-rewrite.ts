@@ -14,28 +14,40 @@ export interface ModelEdit {
   /** The model the backend receives. */
   readonly sent: string | undefined;
   readonly body: Buffer;
+  /** The body is a JSON object whose (last) top-level `stream` is `true`. */
+  readonly streams: boolean;
 }
 
 /** `strict`: the body was declared JSON, so malformed JSON is a 400. Otherwise it passes unchanged. */
 export function rewriteJsonModel(body: Buffer, resolve: ModelResolver, strict: boolean): ModelEdit {
   const scan = scanJson(body);
   if (!scan.ok) {
-    if (!strict) return { asked: undefined, sent: undefined, body };
+    if (!strict) return { asked: undefined, sent: undefined, body, streams: false };
     throw new RelayError('invalid_json', `The request body is not valid JSON (at byte ${scan.offset}).`);
   }
-  if (!scan.isObject) return { asked: undefined, sent: undefined, body };
-  const models = scan.members.filter((m) => m.key === 'model');
+  if (!scan.isObject) return { asked: undefined, sent: undefined, body, streams: false };
+  const models: JsonMember[] = [];
+  let stream: JsonMember | undefined;
+  for (const m of scan.members) {
+    if (m.key === 'model') models.push(m);
+    else if (m.key === 'stream') stream = m;
+  }
+  const streams = stream !== undefined && isTrue(body, stream);
   const last = models[models.length - 1];
-  if (last === undefined) return { asked: undefined, sent: undefined, body };
+  if (last === undefined) return { asked: undefined, sent: undefined, body, streams };
 
   const isString = body[last.valueStart] === 34;
   const asked = isString ? decodeString(body, last.valueStart, last.valueEnd) : undefined;
   const sent = resolve(asked);
   const changed = sent !== undefined && sent !== asked;
-  if (!changed && models.length === 1) return { asked, sent: asked, body };
+  if (!changed && models.length === 1) return { asked, sent: asked, body, streams };
 
   const replacement = changed ? Buffer.from(JSON.stringify(sent)) : undefined;
-  return { asked, sent: changed ? sent : asked, body: splice(body, scan.members, models, last, replacement) };
+  return { asked, sent: changed ? sent : asked, body: splice(body, scan.members, models, last, replacement), streams };
+}
+
+function isTrue(body: Buffer, m: JsonMember): boolean {
+  return m.valueEnd - m.valueStart === 4 && body[m.valueStart] === 0x74 /* t */;
 }
 
 /** Rebuilds the body from slices: drops the earlier duplicate `model` members, replaces the last value. */

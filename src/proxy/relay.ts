@@ -47,7 +47,7 @@ export async function relay(ctx: RelayContext, req: IncomingMessage, res: Server
   const json = Buffer.isBuffer(prepared.body) ? prepared.body : null;
   await admit(ctx, ex, json, json !== null);
   // Streamed chat completions report their usage only when asked: the relay asks (and hides the answer).
-  const withUsage = ex.usage !== undefined && json !== null && STREAM_USAGE_PATHS.has(target.apiPath) ? requestStreamUsage(json) : undefined;
+  const withUsage = ex.usage !== undefined && json !== null && prepared.streams === true && STREAM_USAGE_PATHS.has(target.apiPath) ? requestStreamUsage(json) : undefined;
   await sendWithRetries(ctx, req, res, ex, {
     target,
     prepared,

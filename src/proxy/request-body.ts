@@ -26,6 +26,8 @@ export interface PreparedBody {
   readonly boundary?: string;
   /** Whether the body can be sent more than once. */
   readonly replayable: boolean;
+  /** A JSON body that asks for a stream (`"stream": true`); false for bodies not read. */
+  readonly streams?: boolean;
 }
 
 export interface BodyOptions {
@@ -59,7 +61,7 @@ export async function prepareBody(req: IncomingMessage, options: BodyOptions): P
     if (strictJson || type === '' || LOOSE_TYPE.test(type)) {
       if (declared !== undefined && declared > options.maxBodySize) throw tooLarge(options.maxBodySize);
       const edit = rewriteJsonModel(await readBody(req, options.maxBodySize), options.resolve, strictJson);
-      return { body: edit.body, contentLength: edit.body.length, asked: edit.asked, sent: edit.sent, replayable: true };
+      return { body: edit.body, contentLength: edit.body.length, asked: edit.asked, sent: edit.sent, replayable: true, streams: edit.streams };
     }
     const boundary = MULTIPART_TYPE.test(type) ? toBoundary(type) : undefined;
     if (boundary !== undefined && options.replayable) {

@@ -15,6 +15,25 @@ import { readUsageMember, UNREADABLE } from './usage-reader.js';
 
 const USAGE_KEY = Buffer.from('"usage"');
 
+/** How far from the end the key is looked for byte by byte; OpenAI's bodies end with `usage` and a few short members. */
+const TAIL = 2048;
+
+/**
+ * `body.lastIndexOf(USAGE_KEY)`, with the last TAIL bytes searched in JavaScript: Buffer's native
+ * search costs more to call than this loop costs to run over a usage near the end (issue 5 bench).
+ */
+function lastUsageKey(body: Buffer): number {
+  const key = USAGE_KEY;
+  const stop = Math.max(0, body.length - TAIL);
+  for (let i = body.length - key.length; i >= stop; i--) {
+    if (body[i] !== 0x22 || body[i + 1] !== 0x75) continue;
+    let k = 2;
+    while (k < key.length && body[i + k] === key[k]) k++;
+    if (k === key.length) return i;
+  }
+  return stop === 0 ? -1 : body.lastIndexOf(key, stop - 1);
+}
+
 function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
@@ -22,7 +41,7 @@ function isSpace(c: number | undefined): boolean {
 /** Usage of a non-streamed JSON response body. */
 export function usageFromJson(body: Buffer): UsageFigures | undefined {
   // Most bodies that carry no usage are skipped without parsing (large image or file bodies).
-  const at = body.lastIndexOf(USAGE_KEY);
+  const at = lastUsageKey(body);
   if (at === -1) return undefined;
   // The usage object alone is read when it can be cut out (OpenAI puts it last, at the top level):
   // from its bytes, or parsed when the byte reader leaves it to JSON.parse. Anything unusual falls

@@ -219,3 +219,15 @@ for (const input of MALFORMED) {
     assert.equal(edit.asked, undefined);
   });
 }
+
+test('says whether the body asks for a stream: the last top-level "stream" is true', () => {
+  const streams = (text: string): boolean => rewriteJsonModel(Buffer.from(text), mapping, false).streams;
+  assert.equal(streams('{"model":"gpt-4","stream":true}'), true);
+  assert.equal(streams('{"stream" : true, "messages": []}'), true);
+  assert.equal(streams('{"model":"gpt-4","stream":false}'), false);
+  assert.equal(streams('{"model":"gpt-4","stream":true,"stream":false}'), false);
+  assert.equal(streams('{"model":"gpt-4","stream":"true"}'), false);
+  assert.equal(streams('{"model":"gpt-4","options":{"stream":true}}'), false);
+  assert.equal(streams('[{"stream":true}]'), false);
+  assert.equal(streams('{"stream":true'), false);
+});

@@ -143,3 +143,15 @@ test('usageFromJson reads a usage object cut out of a large body, and ignores a 
   const quotedOnly = Buffer.from(`{"id":"c","choices":[{"message":{"content":"${content}"}}]}`);
   assert.equal(usageFromJson(quotedOnly), undefined);
 });
+
+test('usageFromJson finds usage anywhere: near the end, and far from it (a long member after it)', () => {
+  const usage = '"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}';
+  const expected = { prompt_tokens: 3, completion_tokens: 4, cached_tokens: 0, reasoning_tokens: 0, total_tokens: 7 };
+  for (const after of [0, 1, 2030, 2041, 2042, 2048, 2060, 10_000]) {
+    const body = Buffer.from(`{"id":"c",${usage},"pad":"${'p'.repeat(after)}"}`);
+    assert.deepEqual(usageFromJson(body), expected, `with ${after} bytes after it`);
+  }
+  // Two usage keys on either side of the searched tail: the last one counts, as with JSON.parse.
+  const twice = Buffer.from(`{"usage":{"prompt_tokens":1},"pad":"${'p'.repeat(3000)}","usage":{"prompt_tokens":2}}`);
+  assert.deepEqual(usageFromJson(twice), { prompt_tokens: 2, completion_tokens: 0, cached_tokens: 0, reasoning_tokens: 0, total_tokens: 2 });
+});
