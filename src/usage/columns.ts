@@ -31,16 +31,18 @@ export type UsageColumn = (typeof USAGE_COLUMNS)[number];
 export type ColumnValue = string | number | boolean | null;
 
 export function toColumnValues(r: UsageRecord): ColumnValue[] {
-  return appendColumnValues([], r, false);
+  const out: ColumnValue[] = [];
+  writeColumnValues(out, 0, r, false);
+  return out;
 }
 
 /**
- * Appends a record's column values to `out` (a multi-row INSERT's parameters), booleans as 0/1 when
- * `booleansAsIntegers` (SQLite has no boolean). No array per row: this runs for every request.
+ * Writes a record's column values into `out` from index `at` (a multi-row INSERT's parameters,
+ * reused from batch to batch), booleans as 0/1 when `booleansAsIntegers` (SQLite has no boolean).
+ * Returns the index after the last value. No array per row: this runs for every request.
  */
-export function appendColumnValues<T extends ColumnValue[]>(out: T, r: UsageRecord, booleansAsIntegers: boolean): T {
-  // Stores by index: a push of many values is a builtin call, this inline code (issue 5 bench).
-  let i = out.length;
+export function writeColumnValues(out: ColumnValue[], at: number, r: UsageRecord, booleansAsIntegers: boolean): number {
+  let i = at;
   out[i++] = toIsoTime(r.time);
   out[i++] = String(r.request_id);
   out[i++] = optionalText(r.key_name);
@@ -60,8 +62,8 @@ export function appendColumnValues<T extends ColumnValue[]>(out: T, r: UsageReco
   const stream = r.stream === true;
   const aborted = r.aborted === true;
   out[i++] = booleansAsIntegers ? (stream ? 1 : 0) : stream;
-  out[i] = booleansAsIntegers ? (aborted ? 1 : 0) : aborted;
-  return out;
+  out[i++] = booleansAsIntegers ? (aborted ? 1 : 0) : aborted;
+  return i;
 }
 
 /** One group's sums as both databases return them (a SUM over no tokens is NULL). */
