@@ -17,11 +17,11 @@ const text = Buffer.alloc(36);
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
 /**
- * A random (version 4) UUID, as crypto.randomUUID() makes, but as one flat string. randomUUID()
- * joins 20 pieces, a tree of about 480 bytes that V8 keeps as such until something reads it
- * whole; a usage record queued for the store held that tree through young-generation collections,
- * and V8 moved it to the old generation for every request (issue 5 bench: about 220 bytes promoted
- * per request). This string is 36 bytes of text in one object.
+ * A random (version 4) UUID, as crypto.randomUUID() makes, but as one flat string: randomUUID()
+ * joins 20 pieces into a string tree of about 480 bytes, which V8 keeps as such until something
+ * reads it whole, and every request that names no x-request-id makes one. This string is 36 bytes
+ * of text in one object (56 bytes on the heap), made about 6× faster (issue 3 bench: callgrind
+ * counts 316k → 307k instructions per plain request in scenario A's load).
  */
 export function newRequestId(): string {
   if (drawn === IDS_PER_DRAW) {

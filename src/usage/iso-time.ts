@@ -16,8 +16,8 @@ export function isoTimeOf(epochMs: number): string {
     cachedSecond = second;
     cachedPrefix = iso.slice(0, 20);
   }
-  // One concatenation of two existing strings: the record queued for the store holds one small
-  // string object, not a tree of four (issue 5 bench: queued records are what the GC copies).
+  // One concatenation of two existing strings, no number formatting: the record queued for the
+  // store holds one small string object rather than a tree of four.
   return cachedPrefix + (MILLIS[ms - second * 1000] as string);
 }
 
