@@ -211,13 +211,22 @@ class Fifo<T> {
 
   take(n: number): T[] {
     const out = this.#items.slice(this.#head, this.#head + n);
-    this.#head += out.length;
-    this.#compact();
+    this.#vacate(out.length);
     return out;
   }
 
   dropOldest(n: number): void {
-    this.#head += Math.min(n, this.length);
+    this.#vacate(Math.min(n, this.length));
+  }
+
+  /**
+   * Moves the head past `n` items and forgets them: a slot left pointing at a record written long
+   * ago kept it alive until the array was compacted, and V8 moved every record to the old
+   * generation (issue 5 bench: about 300 bytes promoted per request, against 20 without it).
+   */
+  #vacate(n: number): void {
+    this.#items.fill(undefined as T, this.#head, this.#head + n);
+    this.#head += n;
     this.#compact();
   }
 

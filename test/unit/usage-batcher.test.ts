@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Batcher, type BatcherOptions } from '../../src/usage/batcher.js';
 import { captureLog, type CapturedLog } from '../helpers/usage-store-cases.js';
 
@@ -186,4 +188,50 @@ test('close retries a bounded number of times, then reports the records lost', a
   assert.equal(logs.lines.filter((l) => l.level === 40).length, 3);
   const error = logs.lines.find((l) => l.level === 50);
   assert.equal(error?.lost, 2);
+});
+
+test('records written (or dropped) are let go at once, while later ones still wait in the queue', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  assert.ok(typeof gc === 'function', 'this V8 exposes gc()');
+  const logs = await captureLog();
+  let written = 0;
+  const batcher = new Batcher<{ n: number }>({
+    write: async (batch) => {
+      written += batch.length;
+    },
+    log: logs.log,
+    batchSize: 10,
+    flushIntervalMs: 60_000,
+    maxPending: 25,
+    retryBaseMs: 60_000,
+    retryMaxMs: 60_000,
+    closeAttempts: 1,
+    describeError: String,
+    store: 'test',
+  });
+  const refs: WeakRef<{ n: number }>[] = [];
+  // Made in a function of their own, so that no variable of this async function still holds one.
+  const add = (from: number, to: number): void => {
+    for (let n = from; n < to; n++) {
+      const record = { n };
+      refs.push(new WeakRef(record));
+      batcher.add(record);
+    }
+  };
+  // 13 records: one batch of 10 goes out, 3 stay queued (the queue's head moves, it is not emptied).
+  add(0, 13);
+  await until(() => written === 10, 'the first batch');
+  // Past maxPending, the oldest queued records are dropped: they must be let go as well.
+  add(13, 38);
+  await until(() => written >= 30, 'the next batches');
+  // The collection runs after this turn, so that nothing on this stack still holds a record.
+  await new Promise((resolve) => setImmediate(resolve));
+  (gc as () => void)();
+  // Written: 0-9, then 13-32 (two full batches); dropped: 10-12; still queued: 33-37.
+  const kept = refs.map((ref, n) => (ref.deref() === undefined ? -1 : n)).filter((n) => n >= 0);
+  assert.deepEqual(kept, range(33, 38), 'only the records still queued are held');
+  assert.equal(batcher.pending, 5);
+  await batcher.close();
+  assert.equal(written, 35);
 });
