@@ -19,7 +19,8 @@ export type JsonScan =
   | { readonly ok: true; readonly isObject: boolean; readonly members: JsonMember[] }
   | { readonly ok: false; readonly offset: number };
 
-const enum C {
+/** The bytes JSON's grammar is made of. */
+export const enum Byte {
   Tab = 9, Lf = 10, Cr = 13, Space = 32, Quote = 34, Plus = 43, Comma = 44, Minus = 45, Dot = 46,
   Zero = 48, Nine = 57, Colon = 58, UpperE = 69, LBracket = 91, Backslash = 92, RBracket = 93,
   LowerE = 101, LBrace = 123, RBrace = 125,
@@ -45,7 +46,7 @@ export function scanJson(buf: Uint8Array): JsonScan {
 
 function scan(buf: Uint8Array): JsonScan {
   const start = skipWs(buf, 0);
-  const isObject = buf[start] === C.LBrace;
+  const isObject = buf[start] === Byte.LBrace;
   const members: JsonMember[] = [];
   const end = skipWs(buf, walk(buf, start, isObject ? members : null));
   if (end !== buf.length) throw new Invalid(end);
@@ -78,10 +79,10 @@ function walk(buf: Uint8Array, i: number, members: JsonMember[] | null): number 
   value: for (;;) {
     if (i >= n) throw new Invalid(i);
     const c = buf[i] as number;
-    if (c === C.LBrace) {
+    if (c === Byte.LBrace) {
       stack.push(OBJECT);
       i = skipWs(buf, i + 1);
-      if (buf[i] === C.RBrace) {
+      if (buf[i] === Byte.RBrace) {
         stack.pop();
         i++;
       } else {
@@ -89,16 +90,16 @@ function walk(buf: Uint8Array, i: number, members: JsonMember[] | null): number 
         if (stack.length === 1 && members !== null) pending = members[members.length - 1] ?? null;
         continue value;
       }
-    } else if (c === C.LBracket) {
+    } else if (c === Byte.LBracket) {
       stack.push(ARRAY);
       i = skipWs(buf, i + 1);
-      if (buf[i] === C.RBracket) {
+      if (buf[i] === Byte.RBracket) {
         stack.pop();
         i++;
       } else continue value;
-    } else if (c === C.Quote) {
+    } else if (c === Byte.Quote) {
       i = skipString(buf, i);
-    } else if (c === C.Minus || (c >= C.Zero && c <= C.Nine)) {
+    } else if (c === Byte.Minus || (c >= Byte.Zero && c <= Byte.Nine)) {
       i = skipNumber(buf, i);
     } else if (c === 116 /* t */) {
       i = expectLiteral(buf, i, 'true');
@@ -120,7 +121,7 @@ function walk(buf: Uint8Array, i: number, members: JsonMember[] | null): number 
       if (top === undefined) return i;
       i = skipWs(buf, i);
       const d = buf[i];
-      if (d === C.Comma) {
+      if (d === Byte.Comma) {
         i = skipWs(buf, i + 1);
         if (top === OBJECT) {
           i = readKey(buf, i, stack.length === 1 ? members : null);
@@ -128,7 +129,7 @@ function walk(buf: Uint8Array, i: number, members: JsonMember[] | null): number 
         }
         continue value;
       }
-      if ((top === OBJECT && d === C.RBrace) || (top === ARRAY && d === C.RBracket)) {
+      if ((top === OBJECT && d === Byte.RBrace) || (top === ARRAY && d === Byte.RBracket)) {
         stack.pop();
         i++;
         continue;
@@ -140,11 +141,11 @@ function walk(buf: Uint8Array, i: number, members: JsonMember[] | null): number 
 
 /** Reads `"key" :` and returns the offset of the value. Records the member in `members` when given. */
 function readKey(buf: Uint8Array, i: number, members: JsonMember[] | null): number {
-  if (buf[i] !== C.Quote) throw new Invalid(i);
+  if (buf[i] !== Byte.Quote) throw new Invalid(i);
   const keyStart = i;
   const keyEnd = skipString(buf, i);
   i = skipWs(buf, keyEnd);
-  if (buf[i] !== C.Colon) throw new Invalid(i);
+  if (buf[i] !== Byte.Colon) throw new Invalid(i);
   i = skipWs(buf, i + 1);
   if (members !== null) {
     members.push({ keyStart, key: decodeString(buf, keyStart, keyEnd), valueStart: i, valueEnd: -1 });
@@ -156,7 +157,7 @@ function readKey(buf: Uint8Array, i: number, members: JsonMember[] | null): numb
 export function skipWs(buf: Uint8Array, i: number): number {
   for (;;) {
     const c = buf[i];
-    if (c === C.Space || c === C.Lf || c === C.Cr || c === C.Tab) i++;
+    if (c === Byte.Space || c === Byte.Lf || c === Byte.Cr || c === Byte.Tab) i++;
     else return i;
   }
 }
@@ -168,14 +169,14 @@ function skipString(buf: Uint8Array, i: number): number {
   for (;;) {
     if (i >= n) throw new Invalid(i);
     const c = buf[i] as number;
-    if (c === C.Quote) return i + 1;
+    if (c === Byte.Quote) return i + 1;
     if (c < 0x20) throw new Invalid(i);
-    if (c === C.Backslash) {
+    if (c === Byte.Backslash) {
       const e = buf[i + 1];
       if (e === 117 /* u */) {
         for (let k = 2; k < 6; k++) if (!isHex(buf[i + k])) throw new Invalid(i + k);
         i += 6;
-      } else if (e === C.Quote || e === C.Backslash || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
+      } else if (e === Byte.Quote || e === Byte.Backslash || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
         i += 2;
       } else {
         throw new Invalid(i + 1);
@@ -187,26 +188,26 @@ function skipString(buf: Uint8Array, i: number): number {
 }
 
 function isHex(c: number | undefined): boolean {
-  return c !== undefined && ((c >= C.Zero && c <= C.Nine) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102));
+  return c !== undefined && ((c >= Byte.Zero && c <= Byte.Nine) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102));
 }
 
 function isDigit(c: number | undefined): boolean {
-  return c !== undefined && c >= C.Zero && c <= C.Nine;
+  return c !== undefined && c >= Byte.Zero && c <= Byte.Nine;
 }
 
 function skipNumber(buf: Uint8Array, i: number): number {
-  if (buf[i] === C.Minus) i++;
-  if (buf[i] === C.Zero) i++;
+  if (buf[i] === Byte.Minus) i++;
+  if (buf[i] === Byte.Zero) i++;
   else if (isDigit(buf[i])) while (isDigit(buf[i])) i++;
   else throw new Invalid(i);
-  if (buf[i] === C.Dot) {
+  if (buf[i] === Byte.Dot) {
     i++;
     if (!isDigit(buf[i])) throw new Invalid(i);
     while (isDigit(buf[i])) i++;
   }
-  if (buf[i] === C.LowerE || buf[i] === C.UpperE) {
+  if (buf[i] === Byte.LowerE || buf[i] === Byte.UpperE) {
     i++;
-    if (buf[i] === C.Plus || buf[i] === C.Minus) i++;
+    if (buf[i] === Byte.Plus || buf[i] === Byte.Minus) i++;
     if (!isDigit(buf[i])) throw new Invalid(i);
     while (isDigit(buf[i])) i++;
   }
@@ -221,5 +222,5 @@ function expectLiteral(buf: Uint8Array, i: number, word: string): number {
 /** Decodes a JSON string token (quotes included) already validated by skipString. */
 export function decodeString(buf: Uint8Array, start: number, end: number): string {
   const raw = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
-  return raw.includes(C.Backslash) ? (JSON.parse(raw.toString('utf8')) as string) : raw.toString('utf8', 1, raw.length - 1);
+  return raw.includes(Byte.Backslash) ? (JSON.parse(raw.toString('utf8')) as string) : raw.toString('utf8', 1, raw.length - 1);
 }

@@ -1,4 +1,5 @@
 import type { UsageFigures } from './record.js';
+import { Byte, skipWs } from '../proxy/json-scan.js';
 import { readUsageMember, UNREADABLE } from './usage-reader.js';
 
 /**
@@ -26,7 +27,7 @@ function lastUsageKey(body: Buffer): number {
   const key = USAGE_KEY;
   const stop = Math.max(0, body.length - TAIL);
   for (let i = body.length - key.length; i >= stop; i--) {
-    if (body[i] !== 0x22 || body[i + 1] !== 0x75) continue;
+    if (body[i] !== Byte.Quote || body[i + 1] !== key[1]) continue;
     let k = 2;
     while (k < key.length && body[i + k] === key[k]) k++;
     if (k === key.length) return i;
@@ -68,16 +69,15 @@ function parse(bytes: Buffer, read: (value: unknown) => UsageFigures | undefined
 
 /** Whether the body is written as one JSON object (`{` first and `}` last, spaces aside). */
 function isObjectText(body: Buffer): boolean {
-  let first = 0;
-  while (first < body.length && isSpace(body[first])) first++;
+  const first = skipWs(body, 0);
   let last = body.length - 1;
   while (last > first && isSpace(body[last])) last--;
-  return body[first] === 0x7b && body[last] === 0x7d;
+  return body[first] === Byte.LBrace && body[last] === Byte.RBrace;
 }
 
 /** The key found at `keyStart` sits inside a string: a backslash escapes its opening quote. */
 function insideString(body: Buffer, keyStart: number): boolean {
-  return keyStart > 0 && body[keyStart - 1] === 0x5c;
+  return keyStart > 0 && body[keyStart - 1] === Byte.Backslash;
 }
 
 /**
@@ -85,20 +85,18 @@ function insideString(body: Buffer, keyStart: number): boolean {
  * brace (strings and their escapes skipped); undefined when something else follows.
  */
 function objectAfterKey(body: Buffer, from: number): Buffer | undefined {
-  let i = from;
-  while (i < body.length && isSpace(body[i])) i++;
-  if (body[i] !== 0x3a) return undefined;
-  i++;
-  while (i < body.length && isSpace(body[i])) i++;
-  if (body[i] !== 0x7b) return undefined;
+  let i = skipWs(body, from);
+  if (body[i] !== Byte.Colon) return undefined;
+  i = skipWs(body, i + 1);
+  if (body[i] !== Byte.LBrace) return undefined;
   const start = i;
   let depth = 0;
   for (; i < body.length; i++) {
     const c = body[i];
-    if (c === 0x22) {
-      for (i++; i < body.length && body[i] !== 0x22; i++) if (body[i] === 0x5c) i++;
-    } else if (c === 0x7b) depth++;
-    else if (c === 0x7d && --depth === 0) return body.subarray(start, i + 1);
+    if (c === Byte.Quote) {
+      for (i++; i < body.length && body[i] !== Byte.Quote; i++) if (body[i] === Byte.Backslash) i++;
+    } else if (c === Byte.LBrace) depth++;
+    else if (c === Byte.RBrace && --depth === 0) return body.subarray(start, i + 1);
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { jsonValueEnd, skipWs } from '../proxy/json-scan.js';
+import { Byte, jsonValueEnd, skipWs } from '../proxy/json-scan.js';
 import type { UsageFigures } from './record.js';
 
 /**
@@ -48,16 +48,6 @@ const CACHED = ascii('cached_tokens');
 const REASONING = ascii('reasoning_tokens');
 const DURATION = ascii('"duration"');
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const MINUS = 0x2d;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
 /** 15 digits stay exact in a double. */
 const MAX_DIGITS = 15;
 /** A member that is absent, or whose value is no count (`count()` in extract.ts gives undefined). */
@@ -68,7 +58,7 @@ const GIVE_UP = -1;
 /** Reads the value of a `"usage"` key whose closing quote ends just before `afterKey`. */
 export function readUsageMember(buf: Uint8Array, afterKey: number): UsageReading {
   const colon = skipWs(buf, afterKey);
-  if (buf[colon] !== COLON) return UNREADABLE;
+  if (buf[colon] !== Byte.Colon) return UNREADABLE;
   return readUsageObject(buf, skipWs(buf, colon + 1));
 }
 
@@ -82,7 +72,7 @@ export function readUsageObject(buf: Uint8Array, start: number): UsageReading {
     if (slot === Slot.Type) {
       const valueEnd = jsonValueEnd(buf, at);
       // The last `type` decides, as with JSON.parse; an escaped spelling is left to it.
-      if (valueEnd === GIVE_UP || (buf[at] === QUOTE && buf.subarray(at, valueEnd).includes(BACKSLASH))) return GIVE_UP;
+      if (valueEnd === GIVE_UP || (buf[at] === Byte.Quote && buf.subarray(at, valueEnd).includes(Byte.Backslash))) return GIVE_UP;
       duration = equals(buf, at, valueEnd, DURATION);
       return valueEnd;
     }
@@ -118,20 +108,20 @@ function figuresOf(s: (slot: Slot) => number): UsageFigures | undefined {
  * Returns the offset past the closing brace, or GIVE_UP.
  */
 function eachMember(buf: Uint8Array, start: number, onMember: (keyStart: number, keyEnd: number, at: number) => number): number {
-  if (buf[start] !== OPEN_BRACE) return GIVE_UP;
+  if (buf[start] !== Byte.LBrace) return GIVE_UP;
   let i = skipWs(buf, start + 1);
-  if (buf[i] === CLOSE_BRACE) return i + 1;
+  if (buf[i] === Byte.RBrace) return i + 1;
   for (;;) {
-    if (buf[i] !== QUOTE) return GIVE_UP;
+    if (buf[i] !== Byte.Quote) return GIVE_UP;
     const keyEnd = plainStringEnd(buf, i + 1);
     if (keyEnd === GIVE_UP) return GIVE_UP;
     const colon = skipWs(buf, keyEnd + 1);
-    if (buf[colon] !== COLON) return GIVE_UP;
+    if (buf[colon] !== Byte.Colon) return GIVE_UP;
     const valueEnd = onMember(i + 1, keyEnd, skipWs(buf, colon + 1));
     if (valueEnd === GIVE_UP) return GIVE_UP;
     i = skipWs(buf, valueEnd);
-    if (buf[i] === CLOSE_BRACE) return i + 1;
-    if (buf[i] !== COMMA) return GIVE_UP;
+    if (buf[i] === Byte.RBrace) return i + 1;
+    if (buf[i] !== Byte.Comma) return GIVE_UP;
     i = skipWs(buf, i + 1);
   }
 }
@@ -140,8 +130,8 @@ function eachMember(buf: Uint8Array, start: number, onMember: (keyStart: number,
 function plainStringEnd(buf: Uint8Array, from: number): number {
   for (let i = from; i < buf.length; i++) {
     const c = buf[i] as number;
-    if (c === QUOTE) return i;
-    if (c === BACKSLASH || c < 0x20) return GIVE_UP;
+    if (c === Byte.Quote) return i;
+    if (c === Byte.Backslash || c < 0x20) return GIVE_UP;
   }
   return GIVE_UP;
 }
@@ -159,22 +149,22 @@ interface Read {
 /** A count: a plain integer, or NONE for a value of another kind (null, a string); GIVE_UP for any other number. */
 function count(buf: Uint8Array, at: number): Read {
   const first = buf[at];
-  if (first === undefined || first < ZERO || first > NINE) {
+  if (first === undefined || first < Byte.Zero || first > Byte.Nine) {
     // A negative number is no count, but its spelling is left to JSON.parse to judge.
-    return { value: NONE, end: first === MINUS ? GIVE_UP : jsonValueEnd(buf, at) };
+    return { value: NONE, end: first === Byte.Minus ? GIVE_UP : jsonValueEnd(buf, at) };
   }
   let i = at;
   let n = 0;
-  for (let c = first; c >= ZERO && c <= NINE; c = buf[++i] ?? 0) n = n * 10 + (c - ZERO);
+  for (let c = first; c >= Byte.Zero && c <= Byte.Nine; c = buf[++i] ?? 0) n = n * 10 + (c - Byte.Zero);
   const digits = i - at;
   const next = buf[i];
-  const plain = digits <= MAX_DIGITS && (first !== ZERO || digits === 1) && next !== DOT && next !== 0x65 && next !== 0x45;
+  const plain = digits <= MAX_DIGITS && (first !== Byte.Zero || digits === 1) && next !== Byte.Dot && next !== Byte.LowerE && next !== Byte.UpperE;
   return { value: n, end: plain ? i : GIVE_UP };
 }
 
 /** One count of a details object (`name`); NONE when it is missing or the value is no object. */
 function detailCount(buf: Uint8Array, at: number, name: Uint8Array): Read {
-  if (buf[at] !== OPEN_BRACE) return { value: NONE, end: jsonValueEnd(buf, at) };
+  if (buf[at] !== Byte.LBrace) return { value: NONE, end: jsonValueEnd(buf, at) };
   let value = NONE;
   const end = eachMember(buf, at, (keyStart, keyEnd, valueAt) => {
     if (!equals(buf, keyStart, keyEnd, name)) return jsonValueEnd(buf, valueAt);
