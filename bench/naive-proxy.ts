@@ -11,28 +11,10 @@
  *   node dist/bench/naive-proxy.js -c relay.yaml
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { parse } from 'yaml';
-
-interface NaiveConfig {
-  readonly port: number;
-  readonly upstream: string;
-  readonly key: string;
-}
-
-function readConfig(path: string): NaiveConfig {
-  const doc = parse(readFileSync(path, 'utf8')) as { server?: { port?: number }; backend?: { base_url?: string; api_key?: string } };
-  const port = doc.server?.port;
-  const upstream = doc.backend?.base_url;
-  const key = doc.backend?.api_key;
-  if (typeof port !== 'number' || typeof upstream !== 'string' || typeof key !== 'string') {
-    throw new Error(`${path}: naive-proxy needs server.port, backend.base_url and backend.api_key`);
-  }
-  return { port, upstream, key };
-}
+import { readReferenceConfig } from './reference-config.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) stay on their own connection; undici rejects some of them. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
@@ -49,7 +31,7 @@ function forwardHeaders(headers: IncomingHttpHeaders, key: string): Record<strin
 function main(): void {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   if (values.config === undefined) throw new Error('usage: naive-proxy -c CONFIG');
-  const config = readConfig(values.config);
+  const config = readReferenceConfig(values.config, 'naive-proxy');
   const pool = new Pool(config.upstream, { keepAliveTimeout: 60_000, pipelining: 1 });
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
