@@ -1,4 +1,4 @@
-import type { UsageFigures } from './record.js';
+import { figuresFromCounts, type UsageFigures } from './record.js';
 import { Byte, skipWs } from '../proxy/json-scan.js';
 import { readUsageMember, UNREADABLE } from './usage-reader.js';
 
@@ -112,26 +112,18 @@ export function usageFromEvent(obj: unknown): UsageFigures | undefined {
 /** Normalises one `usage` object of any of the shapes above. */
 export function toUsageFigures(usage: unknown): UsageFigures | undefined {
   if (!isRecord(usage) || usage.type === 'duration') return undefined;
-  const completion = count(usage.completion_tokens) ?? count(usage.output_tokens);
-  const total = count(usage.total_tokens);
-  let prompt = count(usage.prompt_tokens) ?? count(usage.input_tokens);
-  if (prompt === undefined && completion === undefined && total === undefined) return undefined;
-  if (prompt === undefined && total !== undefined) prompt = Math.max(0, total - (completion ?? 0));
-  const p = prompt ?? 0;
-  const c = completion ?? 0;
-  return {
-    prompt_tokens: p,
-    completion_tokens: c,
-    cached_tokens:
-      detail(usage.prompt_tokens_details, 'cached_tokens') ??
-      detail(usage.input_tokens_details, 'cached_tokens') ??
-      // DeepSeek reports cache hits beside the totals.
-      count(usage.prompt_cache_hit_tokens) ??
-      0,
-    reasoning_tokens:
-      detail(usage.completion_tokens_details, 'reasoning_tokens') ?? detail(usage.output_tokens_details, 'reasoning_tokens') ?? 0,
-    total_tokens: total ?? p + c,
-  };
+  return figuresFromCounts({
+    prompt_tokens: count(usage.prompt_tokens),
+    completion_tokens: count(usage.completion_tokens),
+    total_tokens: count(usage.total_tokens),
+    input_tokens: count(usage.input_tokens),
+    output_tokens: count(usage.output_tokens),
+    prompt_cache_hit_tokens: count(usage.prompt_cache_hit_tokens),
+    prompt_cached: detail(usage.prompt_tokens_details, 'cached_tokens'),
+    input_cached: detail(usage.input_tokens_details, 'cached_tokens'),
+    completion_reasoning: detail(usage.completion_tokens_details, 'reasoning_tokens'),
+    output_reasoning: detail(usage.output_tokens_details, 'reasoning_tokens'),
+  });
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -46,6 +46,47 @@ export interface UsageRecord {
   readonly aborted: boolean;
 }
 
+/**
+ * The token members of one `usage` object as read, before they are normalised: each a count, or
+ * undefined when absent or not a non-negative number. Both readers of usage (the JSON.parse one
+ * and the byte reader) fill this in and leave the rules to figuresFromCounts.
+ */
+export interface UsageCounts {
+  readonly prompt_tokens: number | undefined;
+  readonly completion_tokens: number | undefined;
+  readonly total_tokens: number | undefined;
+  readonly input_tokens: number | undefined;
+  readonly output_tokens: number | undefined;
+  /** DeepSeek reports cache hits beside the totals. */
+  readonly prompt_cache_hit_tokens: number | undefined;
+  /** `prompt_tokens_details.cached_tokens`. */
+  readonly prompt_cached: number | undefined;
+  /** `input_tokens_details.cached_tokens`. */
+  readonly input_cached: number | undefined;
+  /** `completion_tokens_details.reasoning_tokens`. */
+  readonly completion_reasoning: number | undefined;
+  /** `output_tokens_details.reasoning_tokens`. */
+  readonly output_reasoning: number | undefined;
+}
+
+/** Figures from a usage object's counts, whatever the endpoint's names; undefined when it has none of the totals. */
+export function figuresFromCounts(u: UsageCounts): UsageFigures | undefined {
+  const completion = u.completion_tokens ?? u.output_tokens;
+  const total = u.total_tokens;
+  let prompt = u.prompt_tokens ?? u.input_tokens;
+  if (prompt === undefined && completion === undefined && total === undefined) return undefined;
+  if (prompt === undefined && total !== undefined) prompt = Math.max(0, total - (completion ?? 0));
+  const p = prompt ?? 0;
+  const c = completion ?? 0;
+  return {
+    prompt_tokens: p,
+    completion_tokens: c,
+    cached_tokens: u.prompt_cached ?? u.input_cached ?? u.prompt_cache_hit_tokens ?? 0,
+    reasoning_tokens: u.completion_reasoning ?? u.output_reasoning ?? 0,
+    total_tokens: total ?? p + c,
+  };
+}
+
 export const ZERO_USAGE: UsageFigures = Object.freeze({
   prompt_tokens: 0,
   completion_tokens: 0,

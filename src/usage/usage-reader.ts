@@ -1,5 +1,5 @@
 import { Byte, jsonValueEnd, skipWs } from '../proxy/json-scan.js';
-import type { UsageFigures } from './record.js';
+import { figuresFromCounts, type UsageFigures } from './record.js';
 
 /**
  * Reads a `usage` object straight from the response bytes, without decoding them to a string or
@@ -81,25 +81,19 @@ export function readUsageObject(buf: Uint8Array, start: number): UsageReading {
     return read.end;
   });
   if (end === GIVE_UP) return UNREADABLE;
-  return duration ? undefined : figuresOf((slot) => slots[slot] ?? NONE);
-}
-
-/** What toUsageFigures makes of the same members. */
-function figuresOf(s: (slot: Slot) => number): UsageFigures | undefined {
-  const completion = either(s(Slot.Completion), s(Slot.Output));
-  const total = s(Slot.Total);
-  let prompt = either(s(Slot.Prompt), s(Slot.Input));
-  if (prompt === NONE && completion === NONE && total === NONE) return undefined;
-  if (prompt === NONE && total !== NONE) prompt = Math.max(0, total - orZero(completion));
-  const p = orZero(prompt);
-  const c = orZero(completion);
-  return {
-    prompt_tokens: p,
-    completion_tokens: c,
-    cached_tokens: orZero(either(either(s(Slot.PromptDetails), s(Slot.InputDetails)), s(Slot.CacheHit))),
-    reasoning_tokens: orZero(either(s(Slot.CompletionDetails), s(Slot.OutputDetails))),
-    total_tokens: total === NONE ? p + c : total,
-  };
+  if (duration) return undefined;
+  return figuresFromCounts({
+    prompt_tokens: counted(slots[Slot.Prompt]),
+    completion_tokens: counted(slots[Slot.Completion]),
+    total_tokens: counted(slots[Slot.Total]),
+    input_tokens: counted(slots[Slot.Input]),
+    output_tokens: counted(slots[Slot.Output]),
+    prompt_cache_hit_tokens: counted(slots[Slot.CacheHit]),
+    prompt_cached: counted(slots[Slot.PromptDetails]),
+    input_cached: counted(slots[Slot.InputDetails]),
+    completion_reasoning: counted(slots[Slot.CompletionDetails]),
+    output_reasoning: counted(slots[Slot.OutputDetails]),
+  });
 }
 
 /**
@@ -176,12 +170,9 @@ function detailCount(buf: Uint8Array, at: number, name: Uint8Array): Read {
   return { value, end };
 }
 
-function either(a: number, b: number): number {
-  return a === NONE ? b : a;
-}
-
-function orZero(n: number): number {
-  return n === NONE ? 0 : n;
+/** A slot's count for figuresFromCounts: NONE (missing, or no count) is undefined. */
+function counted(n: number | undefined): number | undefined {
+  return n === NONE ? undefined : n;
 }
 
 function equals(buf: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
