@@ -35,6 +35,13 @@ class Invalid extends Error {
   }
 }
 
+/** Whether a scanned member's value is spelt exactly `word` (`true`, `null`, …). */
+export function isLiteral(buf: Uint8Array, m: JsonMember, word: string): boolean {
+  if (m.valueEnd - m.valueStart !== word.length) return false;
+  for (let k = 0; k < word.length; k++) if (buf[m.valueStart + k] !== word.charCodeAt(k)) return false;
+  return true;
+}
+
 export function scanJson(buf: Uint8Array): JsonScan {
   try {
     return scan(buf);

@@ -1,5 +1,5 @@
 import { RelayError } from '../errors.js';
-import { decodeString, scanJson, type JsonMember } from './json-scan.js';
+import { decodeString, isLiteral, scanJson, type JsonMember } from './json-scan.js';
 import type { ModelResolver } from './model-policy.js';
 
 /**
@@ -32,7 +32,7 @@ export function rewriteJsonModel(body: Buffer, resolve: ModelResolver, strict: b
     if (m.key === 'model') models.push(m);
     else if (m.key === 'stream') stream = m;
   }
-  const streams = stream !== undefined && isTrue(body, stream);
+  const streams = stream !== undefined && isLiteral(body, stream, 'true');
   const last = models[models.length - 1];
   if (last === undefined) return { asked: undefined, sent: undefined, body, streams };
 
@@ -44,10 +44,6 @@ export function rewriteJsonModel(body: Buffer, resolve: ModelResolver, strict: b
 
   const replacement = changed ? Buffer.from(JSON.stringify(sent)) : undefined;
   return { asked, sent: changed ? sent : asked, body: splice(body, scan.members, models, last, replacement), streams };
-}
-
-function isTrue(body: Buffer, m: JsonMember): boolean {
-  return m.valueEnd - m.valueStart === 4 && body[m.valueStart] === 0x74 /* t */;
 }
 
 /** Rebuilds the body from slices: drops the earlier duplicate `model` members, replaces the last value. */

@@ -1,4 +1,4 @@
-import { scanJson, type JsonMember } from '../proxy/json-scan.js';
+import { isLiteral, scanJson, type JsonMember } from '../proxy/json-scan.js';
 
 /**
  * Asks a chat-completions backend for the usage chunk of a stream (issue 5): when the body has
@@ -66,10 +66,6 @@ function lastMember(members: readonly JsonMember[], key: string): JsonMember | u
     if (m.key === key) return m;
   }
   return undefined;
-}
-
-function isLiteral(buf: Buffer, m: JsonMember, word: string): boolean {
-  return m.valueEnd - m.valueStart === word.length && buf.toString('latin1', m.valueStart, m.valueEnd) === word;
 }
 
 function splice(body: Buffer, start: number, end: number, insert: string): Buffer {
