@@ -39,8 +39,9 @@ export function pinBenchProcess(options: BenchOptions): boolean {
 }
 
 /** Scenarios A and F load the proxy with wrk. */
+/** A, F and G measure with wrk; B, C and G-SSE warm the relay up with it (`--only G` ran no throughput without it). */
 function usesWrk(options: BenchOptions): boolean {
-  return options.only.includes('A') || options.only.includes('F');
+  return options.only.some((scenario) => scenario !== 'D' && scenario !== 'E');
 }
 
 export interface SetupResult {
@@ -78,7 +79,7 @@ export async function setUpBench(
     apt,
   );
   if (wrk.note !== undefined && usesWrk(options))
-    notes.push(`wrk unavailable (${wrk.note}): scenarios A and F skipped`);
+    notes.push(`wrk unavailable (${wrk.note}): scenarios A, F and G's throughput skipped, B and C not warmed up`);
   const { tempDir } = paths;
   const mock = await startMockUpstream({
     registry,
