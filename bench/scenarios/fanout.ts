@@ -82,6 +82,8 @@ function createStreamSpec(
 export interface StreamMeasurement {
   readonly count: number;
   readonly warmupStreams: number;
+  /** Requests wrk completed in the relay's JIT warm-up before the streams (0 for direct and nginx). */
+  readonly jitWarmupRequests: number;
   readonly intact: number;
   /** Streams whose body carried a `"usage"` member the client never asked for. */
   readonly usageLeaks: number;
@@ -111,8 +113,9 @@ export async function measureStreams(
   const { chunks } = ctx.mock;
   const paceMs = choosePaceMs(count);
   const warmupStreams = countWarmupStreams(count);
+  let jitWarmupRequests = 0;
   if (isRelayTarget(target.name) && ctx.wrk.path !== undefined) {
-    await warmUp(ctx, target, streamJitWarmupSeconds(ctx.options));
+    jitWarmupRequests = (await warmUp(ctx, target, streamJitWarmupSeconds(ctx.options))).requests;
   }
   await ctx.mock.resetStats(WARMUP_PACE_MS);
   const warmup = await runStreams(createStreamSpec(target, warmupStreams, chunks, WARMUP_PACE_MS, WARMUP_RAMP_BATCH));
@@ -140,6 +143,7 @@ export async function measureStreams(
   return {
     count,
     warmupStreams,
+    jitWarmupRequests,
     intact: firstChunks.length,
     usageLeaks: result.outcomes.filter((o) => o.sawUsage).length,
     firstChunks,
