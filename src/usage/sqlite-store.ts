@@ -1,6 +1,19 @@
 import type Database from 'better-sqlite3';
 import { loadDriver } from '../drivers.js';
-import { groupExpression, groupOrder, toUsageRow, USAGE_COLUMNS, type ColumnValue, type GroupSums, writeColumnValues } from './columns.js';
+import {
+  groupExpression,
+  groupOrder,
+  OWN_COLUMNS,
+  SHARED_COLUMNS,
+  sharesColumns,
+  toUsageRow,
+  USAGE_COLUMNS,
+  type ColumnValue,
+  type GroupSums,
+  writeColumnValues,
+  writeOwnValues,
+  writeSharedValues,
+} from './columns.js';
 import type { UsageRecord } from './record.js';
 import type { UsageQuery, UsageRow } from './report.js';
 import type { StoreBackend } from './store.js';
@@ -40,6 +53,22 @@ CREATE INDEX IF NOT EXISTS usage_time ON usage (time);
 const ROWS_PER_INSERT = 50;
 const ROW = `(${USAGE_COLUMNS.map(() => '?').join(', ')})`;
 const insertSql = (rows: number): string => `INSERT INTO usage (${USAGE_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => ROW).join(', ')}`;
+/**
+ * ROWS_PER_INSERT rows that share the SHARED_COLUMNS values (one client, endpoint, model and
+ * backend: most runs of traffic), those values bound once: `?`s are numbered in the order they
+ * appear, so the five shared values come first, then each row's own.
+ */
+const OWN_ROW = `(${OWN_COLUMNS.map(() => '?').join(', ')})`;
+const SHARED_RUN_SQL =
+  `INSERT INTO usage (${[...OWN_COLUMNS, ...SHARED_COLUMNS].join(', ')}) ` +
+  `SELECT *, ${SHARED_COLUMNS.map(() => '?').join(', ')} FROM (VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => OWN_ROW).join(', ')})`;
+
+/** Whether the ROWS_PER_INSERT records from `from` all share the first one's SHARED_COLUMNS values. */
+function isSharedRun(records: readonly UsageRecord[], from: number): boolean {
+  const first = records[from] as UsageRecord;
+  for (let j = from + 1; j < from + ROWS_PER_INSERT; j++) if (!sharesColumns(first, records[j] as UsageRecord)) return false;
+  return true;
+}
 
 interface Open {
   readonly db: Database.Database;
@@ -62,17 +91,25 @@ export function createSqliteBackend(path: string): StoreBackend {
       db.exec(CREATE);
       const insertOne = db.prepare(insertSql(1));
       const insertBlock = db.prepare(insertSql(ROWS_PER_INSERT));
+      const insertRun = db.prepare(SHARED_RUN_SQL);
       // Values go in as arguments, not as one array: better-sqlite3 reads an array element by
       // element through V8's C++ API, about 0.4 µs more per row (issue 5 bench). The arrays are
       // made once and overwritten: run() is done with them when it returns.
       const block = new Array<ColumnValue>(ROWS_PER_INSERT * USAGE_COLUMNS.length).fill(null);
+      const run = new Array<ColumnValue>(SHARED_COLUMNS.length + ROWS_PER_INSERT * OWN_COLUMNS.length).fill(null);
       const one = new Array<ColumnValue>(USAGE_COLUMNS.length).fill(null);
       const insertMany = db.transaction((records: readonly UsageRecord[]) => {
         let i = 0;
         for (; i + ROWS_PER_INSERT <= records.length; i += ROWS_PER_INSERT) {
-          let at = 0;
-          for (let j = i; j < i + ROWS_PER_INSERT; j++) at = writeColumnValues(block, at, records[j] as UsageRecord, true);
-          insertBlock.run(...block);
+          if (isSharedRun(records, i)) {
+            let at = writeSharedValues(run, 0, records[i] as UsageRecord);
+            for (let j = i; j < i + ROWS_PER_INSERT; j++) at = writeOwnValues(run, at, records[j] as UsageRecord, true);
+            insertRun.run(...run);
+          } else {
+            let at = 0;
+            for (let j = i; j < i + ROWS_PER_INSERT; j++) at = writeColumnValues(block, at, records[j] as UsageRecord, true);
+            insertBlock.run(...block);
+          }
         }
         for (; i < records.length; i++) {
           writeColumnValues(one, 0, records[i] as UsageRecord, true);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
+import type { UsageRecord } from '../../src/usage/record.js';
 import { openUsageStore } from '../../src/usage/store.js';
 import { captureLog, checkRoundTrip, usageRecord } from '../helpers/usage-store-cases.js';
 
@@ -29,6 +30,48 @@ test('creates the table in WAL mode and keeps every column of a record', async (
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     const row = db.prepare('SELECT * FROM usage WHERE request_id = ?').get('req_cols');
     assert.deepEqual(row, { ...record, stream: 1, aborted: 1 });
+  } finally {
+    db.close();
+    await store.close();
+  }
+});
+
+test('rows that share client, endpoint, models and backend, and rows that do not, are stored column for column', async () => {
+  const { log } = await captureLog();
+  const path = join(dir, 'shared-runs.db');
+  const store = await openUsageStore(path, { log, batchSize: 1_000, flushIntervalMs: 60_000 });
+  // 50 rows with the same five shared values (the model names equal but separate strings, as read
+  // from each request's body), 50 where one row differs (key_name null), then 23 of a 50-row run cut
+  // short by the batch's end: the shared-run statement, the general one and the single-row one.
+  const records: UsageRecord[] = [];
+  for (let i = 0; i < 123; i++) {
+    records.push(
+      usageRecord({
+        time: `2026-03-01T10:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0')}Z`,
+        request_id: `run-${String(i).padStart(3, '0')}`,
+        key_name: i === 75 ? null : 'alice',
+        model_asked: ['gpt-4o'].join(''),
+        model_sent: i >= 100 && i % 2 === 0 ? 'gpt-4o-mini' : `gpt-4o-${'2024-08-06'}`,
+        prompt_tokens: i,
+        completion_tokens: 2 * i,
+        total_tokens: 3 * i,
+        ttft_ms: i % 3 === 0 ? null : i / 4,
+        cost: i % 5 === 0 ? null : i / 1_000,
+        stream: i % 2 === 0,
+        aborted: i % 7 === 0,
+        status: i % 11 === 0 ? 429 : 200,
+      }),
+    );
+  }
+  for (const record of records) store.add(record);
+  await store.flush();
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT * FROM usage ORDER BY request_id').all();
+    assert.deepEqual(
+      rows,
+      records.map((r) => ({ ...r, stream: r.stream ? 1 : 0, aborted: r.aborted ? 1 : 0 })),
+    );
   } finally {
     db.close();
     await store.close();
