@@ -38,7 +38,6 @@ export function pinBenchProcess(options: BenchOptions): boolean {
   return result.status === 0;
 }
 
-/** Scenarios A and F load the proxy with wrk. */
 /** A, F and G measure with wrk; B, C and G-SSE warm the relay up with it (`--only G` ran no throughput without it). */
 function usesWrk(options: BenchOptions): boolean {
   return options.only.some((scenario) => scenario !== 'D' && scenario !== 'E');

@@ -98,7 +98,7 @@ export async function measureWrkInterleaved(ctx: BenchContext, targets: readonly
   const sums = new Map(targets.map((target) => [target.name, createWindowSums(warmupRequests.get(target.name) ?? 0)]));
   const windowSeconds = Math.max(1, Math.round(ctx.options.throughputSeconds / INTERLEAVED_WINDOWS));
   for (let round = 0; round < INTERLEAVED_WINDOWS; round++) {
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    const order = turnOrder(targets, round);
     for (const target of order) {
       // Every target's processes are ours: the idle ones must not count as other processes' CPU.
       const ours = targets.flatMap((t) => t.readProxyPids());
@@ -106,6 +106,11 @@ export async function measureWrkInterleaved(ctx: BenchContext, targets: readonly
     }
   }
   return new Map([...sums].map(([name, sum]) => [name, toWrkThroughput(sum)]));
+}
+
+/** The targets in round `round`'s order: as listed in even rounds, reversed in odd ones (mirrored turns). */
+function turnOrder(targets: readonly RunningTarget[], round: number): readonly RunningTarget[] {
+  return round % 2 === 0 ? targets : [...targets].reverse();
 }
 
 /** Longest turn of an interleaved warm-up (measureWrkInterleaved), seconds. */
@@ -124,7 +129,7 @@ async function warmUpInTurns(ctx: BenchContext, targets: readonly RunningTarget[
   const left = new Map(targets.map((target) => [target.name, warmupSecondsFor(ctx, target)]));
   const requests = new Map(targets.map((target) => [target.name, 0]));
   for (let round = 0; [...left.values()].some((seconds) => seconds > 0); round++) {
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    const order = turnOrder(targets, round);
     for (const target of order) {
       const seconds = Math.min(WARMUP_TURN_SECONDS, left.get(target.name) ?? 0);
       if (seconds <= 0) continue;
